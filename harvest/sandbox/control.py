@@ -1,0 +1,67 @@
+"""The sandbox's own control API under /_sandbox: clock, faults, ground truth and webhook log."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from harvest.sandbox.app import Sandbox, sandbox_of
+from harvest.sandbox.faults import FaultSpecError, parse_faults
+from harvest.sandbox.http import json_response, read_json
+from harvest.timestamps import InvalidTimestamp, parse_ns
+
+
+async def info(request: Request) -> Response:
+    sandbox = sandbox_of(request)
+    return json_response(
+        {
+            "seed": sandbox.config.seed,
+            "density": sandbox.config.density,
+            "clock": sandbox.clock.describe(),
+            "faults": sandbox.faults.describe(),
+            "scenes": {
+                "oneatlas": len(sandbox.world.oneatlas),
+                "arlula": len(sandbox.world.arlula),
+                "sentinelhub_import": len(sandbox.world.tpdi),
+                "sentinelhub_catalog": len(sandbox.world.stac),
+            },
+        }
+    )
+
+
+async def clock(request: Request) -> Response:
+    sandbox = sandbox_of(request)
+    if request.method == "POST":
+        body = await read_json(request) or {}
+        try:
+            if "advance_s" in body:
+                sandbox.clock.advance(float(body["advance_s"]))
+            elif "set" in body:
+                sandbox.clock.set_ns(parse_ns(str(body["set"])))
+        except (ValueError, InvalidTimestamp) as exc:
+            return json_response({"error": str(exc)}, 400)
+        sandbox.remember_clock()
+        for hook in sandbox.background:
+            await hook()
+    return json_response(sandbox.clock.describe())
+
+
+async def faults(request: Request) -> Response:
+    sandbox = sandbox_of(request)
+    if request.method == "POST":
+        body = await read_json(request) or {}
+        try:
+            sandbox.faults.replace(parse_faults(str(body.get("spec", ""))))
+        except FaultSpecError as exc:
+            return json_response({"error": str(exc)}, 400)
+    return json_response(sandbox.faults.describe())
+
+
+def routes(sandbox: Sandbox) -> list[Route]:
+    del sandbox
+    return [
+        Route("/", info, methods=["GET"]),
+        Route("/clock", clock, methods=["GET", "POST"]),
+        Route("/faults", faults, methods=["GET", "POST"]),
+    ]

@@ -1,0 +1,220 @@
+"""OneAtlas catalog items as JSON text, in the shape of seed 001, fast enough for 500-item pages.
+
+Features are assembled from string pieces rather than dicts: a search page of 500 items must
+render in a few milliseconds so that the sandbox is never what a benchmark measures.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import orjson
+
+from harvest.sandbox.oneatlas.items import CONSTELLATIONS, WORKSPACES, ItemFacts
+from harvest.sandbox.world.geometry import wrap_lon
+from harvest.sandbox.world.ids import hashed_uuids
+from harvest.sandbox.world.sensors import SENSORS
+
+_PLATFORM = [s.platform for s in SENSORS]
+_CONSTELLATION_NAME = {v: k for k, v in CONSTELLATIONS.items()}
+_PROCESSORS = {"PHR": "IPU V_05_03", "PNEO": "SPICYv1.2.9", "SPOT": "IMFv6"}
+_CENTRES = {"PHR": "FCMUGC", "PNEO": "AOC", "SPOT": "MOC"}
+_BROWSE_PRIVILEGE = "115b0732-c2ec-499b-b2b3-63b8043c4a43"
+_SUBSCRIPTION = "60166425-86af-44ef-81b4-c626d5d46244"
+_SALTS = {"activity": 0xA5, "correlation": 0xC0, "pan": 0x9A, "ms": 0x35, "pack": 0x9C}
+
+
+def _iso(ns: np.ndarray, unit: str) -> list[str]:
+    return np.datetime_as_string(ns.astype("datetime64[ns]"), unit=unit).tolist()
+
+
+def _trim(text: str) -> str:
+    return text.rstrip("0").rstrip(".")
+
+
+def _nanos(ns: np.ndarray) -> list[str]:
+    """Go's RFC3339Nano, as OneAtlas writes lastUpdateDate: trailing zeros trimmed."""
+    return [f"{_trim(t)}Z" for t in _iso(ns, "ns")]
+
+
+_N_NUMBERS = 19
+
+@dataclass
+class Override:
+    """How a delivered copy in a private workspace differs from the public item it came from."""
+
+    item_id: str
+    workspace: tuple[str, str, str]  # name, id, title
+    published_ns: int
+    geometry_json: str  # the footprint clipped to the ordered AOI
+    extra_properties: dict[str, object] = field(default_factory=dict)
+    download_links: list[dict[str, object]] = field(default_factory=list)
+    processing_level: str = "SENSOR"
+    product_type: str = "bundle"
+
+
+class FeatureRenderer:
+    """Renders ItemFacts into feature JSON text with links pointing back into the sandbox."""
+
+    def __init__(self, base_url: str, seed: int) -> None:
+        self.search = f"{base_url}/oneatlas/search"
+        self.access = f"{base_url}/oneatlas/access"
+        self.seed = seed
+
+    def render(self, facts: ItemFacts, ids: list[str], overrides: list[Override | None] | None = None) -> list[str]:
+        n = len(facts)
+        if n == 0:
+            return []
+        keys = facts.keys
+        salted = {name: hashed_uuids(keys, (self.seed << 8) ^ salt) for name, salt in _SALTS.items()}
+        acquired_ms = facts.acquired_ms_text
+        archive, sources, acquisition_ids, stations = facts.identifiers
+        published = _nanos(facts.published_ns)
+        updated = _nanos(facts.last_update_ns)
+        expires = _nanos(facts.expiration_ns)
+        processed = _iso(facts.processing_ns, "ms")
+        acq = facts.view.world.acq
+        rows = facts.rows
+        corners = acq.corners[rows]
+        numbers = np.empty((n, _N_NUMBERS), dtype=np.float64)
+        numbers[:, 0:8:2] = wrap_lon(corners[..., 0]).round(10)
+        numbers[:, 1:8:2] = corners[..., 1].round(10)
+        numbers[:, 8] = acq.lat[rows].round(10)
+        numbers[:, 9] = acq.lon[rows].round(10)
+        numbers[:, 10] = np.round(acq.azimuth[rows].astype(np.float64), 6)
+        numbers[:, 11] = facts.cloud
+        numbers[:, 12] = np.round(acq.sun_azimuth[rows].astype(np.float64), 6)
+        numbers[:, 13] = np.round(acq.sun_elevation[rows].astype(np.float64), 6)
+        numbers[:, 14] = facts.incidence
+        numbers[:, 15] = np.round(acq.incidence_across[rows].astype(np.float64), 6)
+        numbers[:, 16] = np.round(acq.incidence_along[rows].astype(np.float64), 6)
+        numbers[:, 17] = facts.resolution
+        numbers[:, 18] = facts.snow
+        # one C call formats every number of the page (repr per float would dominate the cost)
+        text = orjson.dumps(numbers, option=orjson.OPT_SERIALIZE_NUMPY).decode()
+        f = text.replace("[", "").replace("]", "").split(",")
+        constellation = [_CONSTELLATION_NAME[c] for c in facts.constellation_code.tolist()]
+        platforms = [_PLATFORM[c] for c in facts.sensor.tolist()]
+        album = facts.album.tolist()
+        noise = facts.noise.tolist()
+        workspace = facts.workspace_code.tolist()
+        activity, correlation, pack, pan = salted["activity"], salted["correlation"], salted["pack"], salted["pan"]
+        out: list[str] = []
+        for i in range(n):
+            override = overrides[i] if overrides else None
+            item_id = ids[i]
+            const = constellation[i]
+            k = i * _N_NUMBERS
+            t = acquired_ms[i]
+            ds, source = archive[i], sources[i]
+            if const == "SPOT":
+                processing = f"{processed[i]}Z"
+            elif const == "PHR":
+                processing = processed[i]  # PHR processingDate carries no zone, as in the spec example
+            else:
+                processing = _trim(processed[i]) + "Z"
+            is_album = album[i] and override is None
+            if override is not None:
+                ws_name, ws_id, ws_title = override.workspace
+                geometry = override.geometry_json
+                level, product_type, status = override.processing_level, override.product_type, "IN_CLOUD"
+                pub = updated_text = _nanos(np.array([override.published_ns]))[0]
+            else:
+                ws_name, ws_id, ws_title = WORKSPACES[workspace[i]]
+                geometry = (
+                    f'{{"type":"Polygon","coordinates":[[[{f[k]},{f[k + 1]}],[{f[k + 2]},{f[k + 3]}],'
+                    f"[{f[k + 4]},{f[k + 5]}],[{f[k + 6]},{f[k + 7]}],[{f[k]},{f[k + 1]}]]]}}"
+                )
+                level = "ALBUM" if is_album else "SENSOR"
+                product_type = "mono" if is_album else "bundle"
+                status = "ARCHIVED" if is_album else "IN_CLOUD"
+                pub = published[i]
+                updated_text = updated[i]
+            extra = ""
+            if override is not None and override.extra_properties:
+                extra = orjson.dumps(override.extra_properties).decode()[1:-1] + ","
+            props = (
+                f'"acquisitionDate":"{t}Z","acquisitionIdentifier":"{acquisition_ids[i]}",'
+                f'"acquisitionStation":"{stations[i]}","activityId":"{activity[i]}",'
+                f'"archiveAnonymousIdentifier":"{noise[i] % 100000000}","archiveIdentifier":"{ds}",'
+                f'"archivingCenter":"FR1","azimuthAngle":{f[k + 10]},"cloudCover":{f[k + 11]},'
+                f'"constellation":"{const}","correlationId":"{correlation[i]}",'
+                f'"expirationDate":"{expires[i]}","format":"{"image/tiff" if is_album else "image/jp2"}",'
+                f'"geometryCentroid":{{"lat":{f[k + 8]},"lon":{f[k + 9]}}},"id":"{item_id}",'
+                f'"illuminationAzimuthAngle":{f[k + 12]},"illuminationElevationAngle":{f[k + 13]},'
+                f'"incidenceAngle":{f[k + 14]},"incidenceAngleAcrossTrack":{f[k + 15]},'
+                f'"incidenceAngleAlongTrack":{f[k + 16]},"lastUpdateDate":"{updated_text}",'
+                f'"organisationName":"AIRBUS DS GEO","parentIdentifier":"{ds}","platform":"{platforms[i]}",'
+                f'"processingCenter":"{_CENTRES[const]}","processingDate":"{processing}",'
+                f'"processingLevel":"{level}","processorName":"{"MMCAT" if is_album else _PROCESSORS[const]}",'
+                f'"productCategory":"image","productType":"{product_type}","productionStatus":"{status}",'
+                f'"publicationDate":"{pub}","qualified":false,"resolution":{f[k + 17]},'
+                f'"sensorType":"OPTICAL","snowCover":{f[k + 18]},"sourceIdentifier":"{source}",'
+                f'"spectralRange":"VISIBLE","title":"{"" if const == "SPOT" else source}",{extra}'
+                f'"workspaceId":"{ws_id}","workspaceName":"{ws_name}","workspaceTitle":"{ws_title}"'
+            )
+            out.append(
+                f'{{"type":"Feature","geometry":{geometry},"properties":{{{props}}},'
+                f'"_links":{self._links(item_id, salted, i, is_album, const, override)},'
+                f'"rights":{{"browse":{{"privileges":[{{"id":"{_BROWSE_PRIVILEGE}","subscriptionId":"{_SUBSCRIPTION}",'
+                f'"filter":{{"workspaceId":"{ws_id}"}}}}]}}}},'
+                f'"dataAccess":{{"resourceId":"{pack[i]}","packImages":'
+                f'[{{"href":"{self.access}/api/v1/packs/{pack[i]}/images/{pan[i]}",'
+                f'"resourceId":"{pan[i]}"}}]}}}}'
+            )
+        return out
+
+    def _links(
+        self, item_id: str, salted: dict[str, list[str]], i: int, album: bool, const: str, override: Override | None
+    ) -> str:
+        item = f"{self.access}/api/v1/items/{item_id}"
+        head = (
+            f'"delete":{{"href":"{self.search}/api/v1/items/{item_id}","name":"Delete","type":"HTTP"}},'
+            f'"quicklook":{{"href":"{item}/quicklook","name":"QuickLook","type":"HTTP"}},'
+            f'"self":{{"href":"{self.search}/api/v1/opensearch?id={item_id}","method":"GET","name":"self",'
+            f'"resourceId":"{item_id}"}},'
+            f'"thumbnail":{{"href":"{item}/thumbnail","name":"Thumbnail","type":"HTTP"}}'
+        )
+        download = ""
+        if override is not None and override.download_links:
+            download = ',"download":' + orjson.dumps(override.download_links).decode()
+        if album:
+            # ALBUM items have only quicklook and thumbnail links that are useful (seed 001)
+            return "{" + head + download + "}"
+        pan = salted["pan"][i]
+        base = f"{item}/images/{pan}"
+        tail = (
+            f'"monitor":{{"href":"{self.access}/api/v1/activities/{salted["activity"][i]}",'
+            f'"name":"Monitor","type":"HTTP"}},'
+            f'"wms":{{"href":"{item}/wms","name":"WMS","type":"WMS"}},'
+            f'"wmts":{{"href":"{item}/wmts","name":"WMTS","type":"WMTS"}}'
+        )
+        if const == "SPOT":
+            # a single image: each images* link is one object
+            images = (
+                f'"imagesGetBuffer":{{"href":"{base}/buffer","type":"getBuffer","resourceId":"{pan}"}},'
+                f'"imagesMetadata":{{"href":"{base}/metadata","type":"application/geo+json","resourceId":"{pan}"}},'
+                f'"imagesWcs":{{"href":"{base}/wcs","type":"WCS","resourceId":"{pan}"}},'
+                f'"imagesWms":{{"href":"{base}/wms","type":"WMS","resourceId":"{pan}"}},'
+                f'"imagesWmts":{{"href":"{base}/wmts","type":"WMTS","resourceId":"{pan}"}}'
+            )
+        else:
+            # PHR and PNEO bundles: a panchromatic and a multispectral image, so images* are lists
+            ms = salted["ms"][i]
+            other = f"{item}/images/{ms}"
+            images = ",".join(
+                f'"{name}":[{{"href":"{base}/{suffix}","name":"panchromatic","type":"{kind}","resourceId":"{pan}"}},'
+                f'{{"href":"{other}/{suffix}","name":"multispectral","type":"{kind}","resourceId":"{ms}"}}]'
+                for name, suffix, kind in _IMAGE_LINKS
+            )
+        return "{" + head + "," + images + "," + tail + download + "}"
+
+
+_IMAGE_LINKS = (
+    ("imagesGetBuffer", "buffer", "getBuffer"),
+    ("imagesMetadata", "metadata", "application/geo+json"),
+    ("imagesWcs", "wcs", "WCS"),
+    ("imagesWms", "wms", "WMS"),
+    ("imagesWmts", "wmts", "WMTS"),
+)
