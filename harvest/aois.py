@@ -6,6 +6,7 @@ takes the others down with it.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 from dataclasses import dataclass, field
@@ -82,7 +83,7 @@ def _crosses_antimeridian(geometry: BaseGeometry) -> bool:
     # a ring drawn across ±180 with folded longitudes jumps by more than 180 degrees
     for polygon in getattr(geometry, "geoms", [geometry]):
         xs = [x for x, _ in polygon.exterior.coords]
-        if any(abs(b - a) > 180 for a, b in zip(xs, xs[1:], strict=False)):
+        if any(abs(b - a) > 180 for a, b in itertools.pairwise(xs)):
             return True
     return False
 
@@ -106,7 +107,7 @@ def _check_feature(index: int, feature: Any, seen: set[str]) -> Aoi | AoiProblem
         return AoiProblem(aoi_id, f"is a {geometry.geom_type}; AOIs must be Polygons or MultiPolygons")
     if geometry.is_empty or geometry.area == 0:
         return AoiProblem(aoi_id, "has an empty or zero-area geometry; draw a polygon with at least three corners")
-    minx, miny, maxx, maxy = geometry.bounds
+    _, miny, _, maxy = geometry.bounds
     if miny < -90 or maxy > 90:
         return AoiProblem(aoi_id, "has latitudes outside [-90, 90]; coordinates are [longitude, latitude]")
     if _crosses_antimeridian(geometry):

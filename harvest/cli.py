@@ -69,8 +69,8 @@ def sandbox_serve(
     product_size: int,
 ) -> None:
     """Serve all three simulated providers from one process."""
-    from harvest.sandbox.config import SandboxConfig  # noqa: PLC0415 - keep `harvest --help` fast
-    from harvest.sandbox.server import client_environment, serve_forever  # noqa: PLC0415
+    from harvest.sandbox.config import SandboxConfig
+    from harvest.sandbox.server import client_environment, serve_forever
 
     try:
         ClockSpec.parse(clock_spec)
@@ -112,3 +112,7 @@ def sandbox_serve(
         raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
     except KeyboardInterrupt:
         pass
+
+
+if __name__ == "__main__":
+    main()

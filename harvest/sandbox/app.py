@@ -170,10 +170,11 @@ class _QuietInjectedDisconnects(logging.Filter):
 
 def build_app(sandbox: Sandbox) -> Starlette:
     """The ASGI app serving every provider of `sandbox`."""
-    from harvest.sandbox import control  # noqa: PLC0415 - providers import app for types
-    from harvest.sandbox.arlula import mounts as arlula_mounts  # noqa: PLC0415
-    from harvest.sandbox.oneatlas import mounts as oneatlas_mounts  # noqa: PLC0415
-    from harvest.sandbox.sentinelhub import mounts as sentinelhub_mounts  # noqa: PLC0415
+    # imported here: the provider packages import this module for Sandbox and ProviderMount
+    from harvest.sandbox import control
+    from harvest.sandbox.arlula import mounts as arlula_mounts
+    from harvest.sandbox.oneatlas import mounts as oneatlas_mounts
+    from harvest.sandbox.sentinelhub import mounts as sentinelhub_mounts
 
     mounts = [*oneatlas_mounts(sandbox), *arlula_mounts(sandbox), *sentinelhub_mounts(sandbox)]
     routes: list[BaseRoute] = [Mount(m.prefix, routes=m.routes) for m in mounts]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import orjson
+from shapely.geometry import shape
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -9,6 +11,7 @@ from starlette.routing import Route
 from harvest.sandbox.app import Sandbox, sandbox_of
 from harvest.sandbox.faults import FaultSpecError, parse_faults
 from harvest.sandbox.http import json_response, read_json
+from harvest.sandbox.truth import true_scenes
 from harvest.timestamps import InvalidTimestamp, parse_ns
 
 
@@ -58,10 +61,33 @@ async def faults(request: Request) -> Response:
     return json_response(sandbox.faults.describe())
 
 
+async def truth(request: Request) -> Response:
+    """GET /_sandbox/truth/{provider}?geometry=<GeoJSON>&start=<ISO>&end=<ISO>."""
+    sandbox = sandbox_of(request)
+    params = request.query_params
+    try:
+        geometry = shape(orjson.loads(params["geometry"]))
+        start = parse_ns(params.get("start", "2018-01-01T00:00:00Z"))
+        end = parse_ns(params.get("end", "2100-01-01T00:00:00Z"))
+        scenes = true_scenes(sandbox, request.path_params["provider"], geometry, start, end)
+    except (KeyError, ValueError, InvalidTimestamp) as exc:
+        return json_response({"error": f"{exc}; give geometry (GeoJSON), start and end (ISO)"}, 400)
+    return json_response(
+        {
+            "provider": request.path_params["provider"],
+            "count": len(scenes),
+            "scenes": [
+                {"id": s.scene_id, "acquired_ns": s.acquired_ns, "updated_ns": s.updated_ns} for s in scenes.values()
+            ],
+        }
+    )
+
+
 def routes(sandbox: Sandbox) -> list[Route]:
     del sandbox
     return [
         Route("/", info, methods=["GET"]),
         Route("/clock", clock, methods=["GET", "POST"]),
         Route("/faults", faults, methods=["GET", "POST"]),
+        Route("/truth/{provider}", truth, methods=["GET"]),
     ]

@@ -30,8 +30,7 @@ FAULT_KINDS: dict[str, str] = {
 PRESETS: dict[str, str] = {
     "none": "",
     "default": (
-        "429=0.05:1s,5xx=0.05,reset=0.02,slow=0.01:1s,token_expiry=0.25,"
-        "truncate=0.1,corrupt=0.02,order_timeout=0.2:10s"
+        "429=0.05:1s,5xx=0.05,reset=0.02,slow=0.01:1s,token_expiry=0.25,truncate=0.1,corrupt=0.02,order_timeout=0.2:10s"
     ),
 }
 

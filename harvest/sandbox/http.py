@@ -16,7 +16,7 @@ _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 CHUNK = 1 << 20
 
 
-class InjectedDisconnect(Exception):  # noqa: N818 - it is a signal to the server, not an error
+class InjectedDisconnect(Exception):
     """Raised inside a response to make the server drop the connection (an injected fault)."""
 
 
@@ -36,7 +36,7 @@ async def read_json(request: Request) -> Any:
     return orjson.loads(body)
 
 
-def parse_range(header: str | None, size: int) -> tuple[int, int] | None | str:
+def parse_range(header: str | None, size: int) -> tuple[int, int] | str | None:
     """(start, end_inclusive) for a single-range header, None without one, "unsatisfiable" otherwise."""
     if not header:
         return None
@@ -117,7 +117,7 @@ async def _stream(path: Path, start: int, length: int, fault: str | None) -> Asy
 
 async def read_form(request: Request) -> dict[str, str]:
     """An application/x-www-form-urlencoded body (the OAuth token endpoints take these)."""
-    from urllib.parse import parse_qsl  # noqa: PLC0415
+    from urllib.parse import parse_qsl
 
     body = (await request.body()).decode("utf-8", errors="replace")
     return dict(parse_qsl(body, keep_blank_values=True))

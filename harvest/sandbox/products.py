@@ -7,7 +7,6 @@ A product's content derives from (seed, product key), is written once under the 
 from __future__ import annotations
 
 import hashlib
-import os
 import threading
 import zipfile
 from dataclasses import dataclass
@@ -37,8 +36,7 @@ def _content(seed: int, key: str, member: Member) -> bytes:
     suffix = Path(member.name).suffix.lower()
     if suffix in (".xml", ".htm", ".html", ".json", ".txt", ".mtl"):
         line = f"<!-- harvest sandbox product {key} / {member.name} -->\n".encode()
-        body = (line * (member.size // len(line) + 1))[: member.size]
-        return body
+        return (line * (member.size // len(line) + 1))[: member.size]
     digest = hashlib.blake2b(f"{seed}:{key}:{member.name}".encode(), digest_size=8).digest()
     rng = np.random.default_rng(int.from_bytes(digest, "big"))
     head = _SIGNATURES.get(suffix, b"")
@@ -77,7 +75,7 @@ class ProductStore:
                     with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_STORED) as archive:
                         for member in members:
                             archive.writestr(member.name, _content(self.seed, key, member))
-                    os.replace(partial, path)
+                    partial.replace(path)
         return path
 
     def md5(self, path: Path) -> str:
@@ -94,7 +92,7 @@ class ProductStore:
         path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_suffix(path.suffix + ".partial")
         partial.write_bytes(data)
-        os.replace(partial, path)
+        partial.replace(path)
 
 
 def dimap_members(platform: str, stem: str, total_size: int) -> list[Member]:

@@ -14,7 +14,7 @@ from harvest.sandbox.http import json_response, read_form
 from harvest.sandbox.oneatlas.errors import api_error, order_api_error
 
 AUDIENCE = "oneatlas"
-TOKEN_PATH = "/auth/realms/IDP/protocol/openid-connect/token"
+TOKEN_PATH = "/auth/realms/IDP/protocol/openid-connect/token"  # noqa: S105 - a URL path
 
 
 async def token(request: Request) -> Response:
@@ -25,7 +25,9 @@ async def token(request: Request) -> Response:
             {"error": "unsupported_grant_type", "error_description": "Unsupported grant_type; use api_key"}, 400
         )
     if form.get("client_id") not in ("IDP", "AAA"):
-        return json_response({"error": "invalid_client", "error_description": "Invalid client or Invalid client credentials"}, 401)
+        return json_response(
+            {"error": "invalid_client", "error_description": "Invalid client or Invalid client credentials"}, 401
+        )
     if form.get("apikey") != ONEATLAS_API_KEY:
         return json_response({"error": "invalid_grant", "error_description": "Invalid API key"}, 401)
     advertised = sandbox.config.token_lifetime_s

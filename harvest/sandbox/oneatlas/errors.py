@@ -39,7 +39,9 @@ def api_error(
     return json_response(body, status, {CORRELATION_HEADER: cid, **(headers or {})})
 
 
-def order_api_error(status: int, message: str, *, error_code: str = "E2203", headers: dict[str, str] | None = None) -> Response:
+def order_api_error(
+    status: int, message: str, *, error_code: str = "E2203", headers: dict[str, str] | None = None
+) -> Response:
     """order.api's own error shapes (seed 000): 4xx `{errorCode, message}`, 500 `{code}`."""
     if status >= 500:
         return json_response({"code": "UNEXPECTED_SERVER_ERROR"}, status, headers)

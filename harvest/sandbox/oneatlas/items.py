@@ -109,9 +109,7 @@ class ItemFacts:
                 ds = f"DS_{platform}_{stamp}_{station}_PX_{cell}_{noise % 10000:04d}_{noise // 7 % 100000:05d}"
             archive.append(ds)
             if constellation == "PNEO":
-                source.append(
-                    f"{platform}_{t[0:4]}{t[5:7]}{t[8:10]}T{t[11:13]}{t[14:16]}{t[17:19]}_BUNDLE-FS_PRIMARY"
-                )
+                source.append(f"{platform}_{t[0:4]}{t[5:7]}{t[8:10]}T{t[11:13]}{t[14:16]}{t[17:19]}_BUNDLE-FS_PRIMARY")
                 acquisition.append(f"ACQ_{platform}_{noise:014d}")
             else:
                 source.append(ds)

@@ -30,7 +30,15 @@ DEFAULT_ITEMS_PER_PAGE = 50
 DEFAULT_SORT = "-acquisitionDate,cloudCover"
 
 INSTANT_FIELDS = frozenset(
-    {"acquisitionDate", "publicationDate", "lastUpdateDate", "processingDate", "expirationDate", "startDate", "meanDate"}
+    {
+        "acquisitionDate",
+        "publicationDate",
+        "lastUpdateDate",
+        "processingDate",
+        "expirationDate",
+        "startDate",
+        "meanDate",
+    }
 )
 NUMBER_FIELDS = frozenset(
     {

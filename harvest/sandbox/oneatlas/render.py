@@ -22,6 +22,8 @@ _PROCESSORS = {"PHR": "IPU V_05_03", "PNEO": "SPICYv1.2.9", "SPOT": "IMFv6"}
 _CENTRES = {"PHR": "FCMUGC", "PNEO": "AOC", "SPOT": "MOC"}
 _BROWSE_PRIVILEGE = "115b0732-c2ec-499b-b2b3-63b8043c4a43"
 _SUBSCRIPTION = "60166425-86af-44ef-81b4-c626d5d46244"
+_USER = "5aea35c3-ca12-4c55-b455-2df467b87de1"
+_VIEW_PRIVILEGE = "a4746d2a-7ef2-48c1-9c98-ccbe939a242b"
 _SALTS = {"activity": 0xA5, "correlation": 0xC0, "pan": 0x9A, "ms": 0x35, "pack": 0x9C}
 
 
@@ -39,6 +41,7 @@ def _nanos(ns: np.ndarray) -> list[str]:
 
 
 _N_NUMBERS = 19
+
 
 @dataclass
 class Override:
@@ -101,6 +104,10 @@ class FeatureRenderer:
         workspace = facts.workspace_code.tolist()
         activity, correlation, pack, pan = salted["activity"], salted["correlation"], salted["pack"], salted["pan"]
         out: list[str] = []
+        created = '"createdAt":"2018-08-29T15:14:29.581647813Z"'
+        browse_right = f'{created},"id":"{_BROWSE_PRIVILEGE}","rights":{{"browse":{{}}}}'
+        view_right = f'{created},"id":"{_VIEW_PRIVILEGE}","rights":{{"wms":{{}},"wmts":{{}}}}'
+        owner = f'"subscriptionId":"{_SUBSCRIPTION}","userId":"{_USER}"'
         for i in range(n):
             override = overrides[i] if overrides else None
             item_id = ids[i]
@@ -131,6 +138,12 @@ class FeatureRenderer:
                 status = "ARCHIVED" if is_album else "IN_CLOUD"
                 pub = published[i]
                 updated_text = updated[i]
+            scope = f'"filter":{{"workspace":"{ws_name}","workspaceId":"{ws_id}"}}'
+            browse = f'{{"privileges":[{{{browse_right},{owner},{scope}}}]}}'
+            view = f'{{"privileges":[{{{view_right},{owner},{scope}}}]}}'
+            rights_public = f'{{"browse":{browse},"wms":{view},"wmts":{view}}}'
+            rights_owner = f'{{"browse":{browse},"create":{browse},"delete":{browse}}}'
+            commercial = "" if override is not None else f'"commercialReference":"SO{noise[i] % 100000000:08d}",'
             extra = ""
             if override is not None and override.extra_properties:
                 extra = orjson.dumps(override.extra_properties).decode()[1:-1] + ","
@@ -138,7 +151,7 @@ class FeatureRenderer:
                 f'"acquisitionDate":"{t}Z","acquisitionIdentifier":"{acquisition_ids[i]}",'
                 f'"acquisitionStation":"{stations[i]}","activityId":"{activity[i]}",'
                 f'"archiveAnonymousIdentifier":"{noise[i] % 100000000}","archiveIdentifier":"{ds}",'
-                f'"archivingCenter":"FR1","azimuthAngle":{f[k + 10]},"cloudCover":{f[k + 11]},'
+                f'"archivingCenter":"FR1","azimuthAngle":{f[k + 10]},"cloudCover":{f[k + 11]},{commercial}'
                 f'"constellation":"{const}","correlationId":"{correlation[i]}",'
                 f'"expirationDate":"{expires[i]}","format":"{"image/tiff" if is_album else "image/jp2"}",'
                 f'"geometryCentroid":{{"lat":{f[k + 8]},"lon":{f[k + 9]}}},"id":"{item_id}",'
@@ -157,11 +170,10 @@ class FeatureRenderer:
             out.append(
                 f'{{"type":"Feature","geometry":{geometry},"properties":{{{props}}},'
                 f'"_links":{self._links(item_id, salted, i, is_album, const, override)},'
-                f'"rights":{{"browse":{{"privileges":[{{"id":"{_BROWSE_PRIVILEGE}","subscriptionId":"{_SUBSCRIPTION}",'
-                f'"filter":{{"workspaceId":"{ws_id}"}}}}]}}}},'
-                f'"dataAccess":{{"resourceId":"{pack[i]}","packImages":'
-                f'[{{"href":"{self.access}/api/v1/packs/{pack[i]}/images/{pan[i]}",'
-                f'"resourceId":"{pan[i]}"}}]}}}}'
+                f'"rights":{rights_owner if override is not None else rights_public},'
+                f'"dataAccess":{{"metadata":"{self.access}/api/v1/packs/{pack[i]}","resourceId":"{pack[i]}",'
+                f'"packImages":[{{"href":"{self.access}/api/v1/packs/{pack[i]}/images/{pan[i]}",'
+                f'"name":"panchromatic","resourceId":"{pan[i]}"}}]}}}}'
             )
         return out
 
@@ -174,7 +186,8 @@ class FeatureRenderer:
             f'"quicklook":{{"href":"{item}/quicklook","name":"QuickLook","type":"HTTP"}},'
             f'"self":{{"href":"{self.search}/api/v1/opensearch?id={item_id}","method":"GET","name":"self",'
             f'"resourceId":"{item_id}"}},'
-            f'"thumbnail":{{"href":"{item}/thumbnail","name":"Thumbnail","type":"HTTP"}}'
+            f'"thumbnail":{{"href":"{item}/thumbnail","name":"Thumbnail","type":"HTTP"}},'
+            f'"metadata":{{"href":"{item}/metadata","name":"Metadata","type":"HTTP"}}'
         )
         download = ""
         if override is not None and override.download_links:

@@ -21,7 +21,14 @@ from harvest.sandbox.oneatlas.items import (
     PRODUCTION_STATUSES,
     ItemFacts,
 )
-from harvest.sandbox.oneatlas.query import SearchEngine, SearchError, SearchHits, SearchRequest, parse_search
+from harvest.sandbox.oneatlas.query import (
+    RESULT_WINDOW,
+    SearchEngine,
+    SearchError,
+    SearchHits,
+    SearchRequest,
+    parse_search,
+)
 from harvest.sandbox.oneatlas.ranges import RangeSyntaxError, parse_interval
 from harvest.sandbox.oneatlas.render import FeatureRenderer
 from harvest.sandbox.oneatlas.workspace import delivered_items
@@ -82,7 +89,7 @@ def run_search(sandbox: Sandbox, request: Request, params: dict[str, Any]) -> Re
     start = parsed.start_index
     features = render_features(sandbox, hits, start, start + parsed.items_per_page, now)
     head = (
-        f'{{"error":false,"type":"FeatureCollection","totalResults":{hits.total},'
+        f'{{"error":false,"type":"FeatureCollection","totalResults":{min(hits.total, RESULT_WINDOW)},'
         f'"startIndex":{start},"itemsPerPage":{parsed.items_per_page},"features":['
     )
     return raw_json_response((head + ",".join(features) + "]}").encode())
@@ -130,7 +137,10 @@ async def domains(request: Request) -> Response:
 
 async def description(request: Request) -> Response:
     sandbox = sandbox_of(request)
-    template = f"{sandbox.base_url}/oneatlas/search/api/v2/opensearch?bbox={{geo:box?}}&amp;geometry={{geo:geometry?}}&amp;itemsPerPage={{count?}}&amp;startPage={{startPage?}}&amp;acquisitionDate={{time:start?}}"
+    template = (
+        f"{sandbox.base_url}/oneatlas/search/api/v2/opensearch?bbox={{geo:box?}}&amp;geometry={{geo:geometry?}}"
+        "&amp;itemsPerPage={count?}&amp;startPage={startPage?}&amp;acquisitionDate={time:start?}"
+    )
     xml = (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
         '<OpenSearchDescription xmlns="http://a9.com/-/spec/opensearch/1.1/" '

@@ -7,7 +7,6 @@ passed, its products are searchable in the workspace, carry `internalReference` 
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +20,7 @@ from harvest.sandbox.app import Sandbox
 from harvest.sandbox.oneatlas.items import PROCESSING_LEVELS, PRODUCT_TYPES, ItemFacts
 from harvest.sandbox.oneatlas.render import Override
 from harvest.sandbox.world.geometry import split_geometry
+from harvest.sandbox.world.ids import stable_uuid4
 from harvest.sandbox.world.world import View
 
 PRIVATE_WORKSPACE_NAME = "sandbox-workspace"
@@ -31,15 +31,15 @@ SALES_ORDERS = "oneatlas.sales_orders"  # order.api pay-per-order orders
 
 
 def private_workspace_id(seed: int) -> str:
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"harvest-sandbox/oneatlas/workspace/{seed}"))
+    return stable_uuid4(f"harvest-sandbox/oneatlas/workspace/{seed}")
 
 
 def contract_id(seed: int) -> str:
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"harvest-sandbox/oneatlas/contract/{seed}"))
+    return stable_uuid4(f"harvest-sandbox/oneatlas/contract/{seed}")
 
 
 def delivered_item_id(order_id: str, index: int) -> str:
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"harvest-sandbox/oneatlas/delivered/{order_id}/{index}"))
+    return stable_uuid4(f"harvest-sandbox/oneatlas/delivered/{order_id}/{index}")
 
 
 @dataclass(frozen=True)
@@ -176,8 +176,12 @@ def _build(sandbox: Sandbox, products: list[DeliveredProduct]) -> DeliveredFacts
                 extra_properties=product.properties,
                 download_links=[
                     {"href": download, "name": "Download", "type": "HTTP", "resourceId": product.item_id},
-                    {"href": f"{download}?direct=true", "name": "Direct download", "type": "HTTP",
-                     "resourceId": product.item_id},
+                    {
+                        "href": f"{download}?direct=true",
+                        "name": "Direct download",
+                        "type": "HTTP",
+                        "resourceId": product.item_id,
+                    },
                 ],
                 processing_level=product.processing_level,
                 product_type=product.product_type,

@@ -12,6 +12,7 @@ from datetime import date
 import numpy as np
 
 from harvest.aois import Aoi
+from harvest.sandbox.world.geometry import footprint_corners
 from harvest.sandbox.world.sensors import (
     AIRBUS,
     HISTORY_START,
@@ -20,7 +21,6 @@ from harvest.sandbox.world.sensors import (
     SENTINEL2_REPEAT_DAYS,
     Sensor,
 )
-from harvest.sandbox.world.geometry import footprint_corners
 from harvest.timestamps import NS_PER_DAY, NS_PER_S, day_start_ns
 
 NEVER = np.iinfo(np.int64).max
@@ -171,6 +171,12 @@ def generate_year(seed: int, year: int, aois: list[Aoi], density: float) -> Acqu
     if not parts:
         return _empty()
     cols = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+    # a 10:30 local pass far east or west can fall on the neighbouring UTC day; keep every scene
+    # of this block inside its UTC year, so a row key's year is its acquisition year
+    year_start, next_year = day_start_ns(date(year, 1, 1)), day_start_ns(date(year + 1, 1, 1))
+    acquired = cols["acquired_ns"]
+    acquired = np.where(acquired < year_start, acquired + NS_PER_DAY, acquired)
+    cols["acquired_ns"] = np.where(acquired >= next_year, acquired - NS_PER_DAY, acquired)
     order = np.argsort(cols["acquired_ns"], kind="stable")
     cols = {k: v[order] for k, v in cols.items()}
     n = len(order)
@@ -189,7 +195,8 @@ def generate_year(seed: int, year: int, aois: list[Aoi], density: float) -> Acqu
     across = incidence * np.cos(split) * rng.choice([-1.0, 1.0], n)
     along = incidence * np.sin(split) * rng.choice([-1.0, 1.0], n)
     season = np.cos(2 * np.pi * ((cols["acquired_ns"] // NS_PER_DAY) % 365 - 172) / 365)
-    sun_elevation = np.clip(90 - np.abs(cols["lat"] - 23.4 * season) - rng.uniform(15, 30, n), 8, 85)
+    # noon elevation, lowered a little for a 10:30 pass
+    sun_elevation = np.clip(90 - np.abs(cols["lat"] - 23.4 * season) - rng.uniform(3, 10, n), 5, 85)
     sun_azimuth = np.where(cols["lat"] >= 0, 145.0, 35.0) + rng.normal(0, 12, n)
 
     published, updates, deleted = _publication_history(seed, year, rng, cols, sensor_codes, airbus)

@@ -7,6 +7,7 @@ world of millions of scenes, and a forged or mistyped id fails the hash check.
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 
 import numpy as np
@@ -32,7 +33,7 @@ def _splitmix64(values: np.ndarray) -> np.ndarray:
 
 
 _HEX_DIGITS = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
-_UUID_LAYOUT = np.array([*range(0, 8), -1, *range(8, 12), -1, *range(12, 16), -1, *range(16, 20), -1, *range(20, 32)])
+_UUID_LAYOUT = np.array([*range(8), -1, *range(8, 12), -1, *range(12, 16), -1, *range(16, 20), -1, *range(20, 32)])
 
 
 def uuid_strings(high: np.ndarray, low: np.ndarray) -> list[str]:
@@ -58,6 +59,12 @@ def hashed_uuids(keys: np.ndarray, salt: int) -> list[str]:
     base = keys.astype(np.uint64) ^ np.uint64(salt & 0xFFFFFFFFFFFFFFFF)
     high = _splitmix64(base)
     return uuid_strings(high, _splitmix64(high))
+
+
+def stable_uuid4(text: str) -> str:
+    """A version-4-shaped UUID derived from `text` (the spec's ids "follow UUID v4")."""
+    digest = hashlib.blake2b(text.encode(), digest_size=16).digest()
+    return str(uuid.UUID(bytes=digest, version=4))
 
 
 class IdCodec:

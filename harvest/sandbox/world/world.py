@@ -110,8 +110,10 @@ class World:
         self._build(ns_to_date(now_ns).year + 1)
 
     def _build(self, last_year: int) -> None:
-        blocks = [generate_year(self.config.seed, year, list(self.config.aois), self.config.density)
-                  for year in range(2018, last_year + 1)]
+        blocks = [
+            generate_year(self.config.seed, year, list(self.config.aois), self.config.density)
+            for year in range(2018, last_year + 1)
+        ]
         acq = Acquisitions.concat(blocks)
         self.acq = acq
         self.year_offsets = {2018 + i: int(sum(len(b) for b in blocks[:i])) for i in range(len(blocks))}
