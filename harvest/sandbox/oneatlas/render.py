@@ -7,6 +7,7 @@ render in a few milliseconds so that the sandbox is never what a benchmark measu
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 import orjson
@@ -31,13 +32,33 @@ def _iso(ns: np.ndarray, unit: str) -> list[str]:
     return np.datetime_as_string(ns.astype("datetime64[ns]"), unit=unit).tolist()
 
 
+@lru_cache(maxsize=64)
+def _rights(workspace_name: str, workspace_id: str, *, owner: bool) -> str:
+    """The `rights` block: browse/wms/wmts on public items, browse/create/delete on owned ones."""
+    created = '"createdAt":"2018-08-29T15:14:29.581647813Z"'
+    who = f'"subscriptionId":"{_SUBSCRIPTION}","userId":"{_USER}"'
+    scope = f'"filter":{{"workspace":"{workspace_name}","workspaceId":"{workspace_id}"}}'
+    browse = f'{{"privileges":[{{{created},"id":"{_BROWSE_PRIVILEGE}","rights":{{"browse":{{}}}},{who},{scope}}}]}}'
+    view = f'{{"privileges":[{{{created},"id":"{_VIEW_PRIVILEGE}","rights":{{"wms":{{}},"wmts":{{}}}},{who},{scope}}}]}}'
+    if owner:
+        return f'{{"browse":{browse},"create":{browse},"delete":{browse}}}'
+    return f'{{"browse":{browse},"wms":{view},"wmts":{view}}}'
+
+
 def _trim(text: str) -> str:
     return text.rstrip("0").rstrip(".")
 
 
 def _nanos(ns: np.ndarray) -> list[str]:
     """Go's RFC3339Nano, as OneAtlas writes lastUpdateDate: trailing zeros trimmed."""
-    return [f"{_trim(t)}Z" for t in _iso(ns, "ns")]
+    texts = _iso(ns, "ns")  # 29 characters: seconds, a dot and nine digits
+    fraction = ns % 1_000_000_000
+    zeros = np.zeros(len(ns), dtype=np.int64)
+    for power in range(1, 10):
+        zeros += fraction % (10**power) == 0
+    # nine trailing zeros: drop the dot too
+    keep = (29 - zeros - (zeros == 9)).tolist()
+    return [t[:k] + "Z" for t, k in zip(texts, keep, strict=True)]
 
 
 _N_NUMBERS = 19
@@ -104,10 +125,6 @@ class FeatureRenderer:
         workspace = facts.workspace_code.tolist()
         activity, correlation, pack, pan = salted["activity"], salted["correlation"], salted["pack"], salted["pan"]
         out: list[str] = []
-        created = '"createdAt":"2018-08-29T15:14:29.581647813Z"'
-        browse_right = f'{created},"id":"{_BROWSE_PRIVILEGE}","rights":{{"browse":{{}}}}'
-        view_right = f'{created},"id":"{_VIEW_PRIVILEGE}","rights":{{"wms":{{}},"wmts":{{}}}}'
-        owner = f'"subscriptionId":"{_SUBSCRIPTION}","userId":"{_USER}"'
         for i in range(n):
             override = overrides[i] if overrides else None
             item_id = ids[i]
@@ -138,11 +155,6 @@ class FeatureRenderer:
                 status = "ARCHIVED" if is_album else "IN_CLOUD"
                 pub = published[i]
                 updated_text = updated[i]
-            scope = f'"filter":{{"workspace":"{ws_name}","workspaceId":"{ws_id}"}}'
-            browse = f'{{"privileges":[{{{browse_right},{owner},{scope}}}]}}'
-            view = f'{{"privileges":[{{{view_right},{owner},{scope}}}]}}'
-            rights_public = f'{{"browse":{browse},"wms":{view},"wmts":{view}}}'
-            rights_owner = f'{{"browse":{browse},"create":{browse},"delete":{browse}}}'
             commercial = "" if override is not None else f'"commercialReference":"SO{noise[i] % 100000000:08d}",'
             extra = ""
             if override is not None and override.extra_properties:
@@ -170,7 +182,7 @@ class FeatureRenderer:
             out.append(
                 f'{{"type":"Feature","geometry":{geometry},"properties":{{{props}}},'
                 f'"_links":{self._links(item_id, salted, i, is_album, const, override)},'
-                f'"rights":{rights_owner if override is not None else rights_public},'
+                f'"rights":{_rights(ws_name, ws_id, owner=override is not None)},'
                 f'"dataAccess":{{"metadata":"{self.access}/api/v1/packs/{pack[i]}","resourceId":"{pack[i]}",'
                 f'"packImages":[{{"href":"{self.access}/api/v1/packs/{pack[i]}/images/{pan[i]}",'
                 f'"name":"panchromatic","resourceId":"{pan[i]}"}}]}}}}'
@@ -193,41 +205,39 @@ class FeatureRenderer:
         if override is not None and override.download_links:
             download = ',"download":' + orjson.dumps(override.download_links).decode()
         if album:
-            # ALBUM items have only quicklook and thumbnail links that are useful (seed 001)
+            # ALBUM items: only quicklook and thumbnail are useful (seed 001), NOTES.md §1.11.9
             return "{" + head + download + "}"
         pan = salted["pan"][i]
-        base = f"{item}/images/{pan}"
+        a = f"{item}/images/{pan}/"
         tail = (
             f'"monitor":{{"href":"{self.access}/api/v1/activities/{salted["activity"][i]}",'
             f'"name":"Monitor","type":"HTTP"}},'
             f'"wms":{{"href":"{item}/wms","name":"WMS","type":"WMS"}},'
             f'"wmts":{{"href":"{item}/wmts","name":"WMTS","type":"WMTS"}}'
         )
+        pan_id = f'"resourceId":"{pan}"}}'
         if const == "SPOT":
             # a single image: each images* link is one object
             images = (
-                f'"imagesGetBuffer":{{"href":"{base}/buffer","type":"getBuffer","resourceId":"{pan}"}},'
-                f'"imagesMetadata":{{"href":"{base}/metadata","type":"application/geo+json","resourceId":"{pan}"}},'
-                f'"imagesWcs":{{"href":"{base}/wcs","type":"WCS","resourceId":"{pan}"}},'
-                f'"imagesWms":{{"href":"{base}/wms","type":"WMS","resourceId":"{pan}"}},'
-                f'"imagesWmts":{{"href":"{base}/wmts","type":"WMTS","resourceId":"{pan}"}}'
+                f'"imagesGetBuffer":{{"href":"{a}buffer","type":"getBuffer",{pan_id},'
+                f'"imagesMetadata":{{"href":"{a}metadata","type":"application/geo+json",{pan_id},'
+                f'"imagesWcs":{{"href":"{a}wcs","type":"WCS",{pan_id},'
+                f'"imagesWms":{{"href":"{a}wms","type":"WMS",{pan_id},'
+                f'"imagesWmts":{{"href":"{a}wmts","type":"WMTS",{pan_id}'
             )
         else:
             # PHR and PNEO bundles: a panchromatic and a multispectral image, so images* are lists
             ms = salted["ms"][i]
-            other = f"{item}/images/{ms}"
-            images = ",".join(
-                f'"{name}":[{{"href":"{base}/{suffix}","name":"panchromatic","type":"{kind}","resourceId":"{pan}"}},'
-                f'{{"href":"{other}/{suffix}","name":"multispectral","type":"{kind}","resourceId":"{ms}"}}]'
-                for name, suffix, kind in _IMAGE_LINKS
+            b = f"{item}/images/{ms}/"
+            ms_id = f'"resourceId":"{ms}"}}'
+            p, m = '"name":"panchromatic",', '"name":"multispectral",'
+            images = (
+                f'"imagesGetBuffer":[{{"href":"{a}buffer",{p}"type":"getBuffer",{pan_id},'
+                f'{{"href":"{b}buffer",{m}"type":"getBuffer",{ms_id}],'
+                f'"imagesMetadata":[{{"href":"{a}metadata",{p}"type":"application/geo+json",{pan_id},'
+                f'{{"href":"{b}metadata",{m}"type":"application/geo+json",{ms_id}],'
+                f'"imagesWcs":[{{"href":"{a}wcs",{p}"type":"WCS",{pan_id},{{"href":"{b}wcs",{m}"type":"WCS",{ms_id}],'
+                f'"imagesWms":[{{"href":"{a}wms",{p}"type":"WMS",{pan_id},{{"href":"{b}wms",{m}"type":"WMS",{ms_id}],'
+                f'"imagesWmts":[{{"href":"{a}wmts",{p}"type":"WMTS",{pan_id},{{"href":"{b}wmts",{m}"type":"WMTS",{ms_id}]'
             )
         return "{" + head + "," + images + "," + tail + download + "}"
-
-
-_IMAGE_LINKS = (
-    ("imagesGetBuffer", "buffer", "getBuffer"),
-    ("imagesMetadata", "metadata", "application/geo+json"),
-    ("imagesWcs", "wcs", "WCS"),
-    ("imagesWms", "wms", "WMS"),
-    ("imagesWmts", "wmts", "WMTS"),
-)

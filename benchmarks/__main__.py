@@ -1,0 +1,22 @@
+"""`python -m benchmarks [sandbox ...]`: run the named benchmarks (all of them by default)."""
+
+from __future__ import annotations
+
+import argparse
+
+from benchmarks import sandbox_search
+
+BENCHMARKS = {"sandbox": sandbox_search.run}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser.add_argument("names", nargs="*", choices=[[], *BENCHMARKS], help="benchmarks to run (default: all)")
+    args = parser.parse_args()
+    for name in args.names or BENCHMARKS:
+        BENCHMARKS[name]()
+        print()
+
+
+if __name__ == "__main__":
+    main()
