@@ -82,7 +82,8 @@ class Sandbox:
 
     def now_ns(self) -> int:
         now = self.clock.now_ns()
-        self.world.ensure_covers(now)
+        if self.world.ensure_covers(now):
+            self._caches.clear()  # engines and views built on the old world are stale
         return now
 
     def link(self, path: str) -> str:
@@ -177,6 +178,8 @@ def build_app(sandbox: Sandbox) -> Starlette:
     from harvest.sandbox.sentinelhub import mounts as sentinelhub_mounts
 
     mounts = [*oneatlas_mounts(sandbox), *arlula_mounts(sandbox), *sentinelhub_mounts(sandbox)]
+    # longest prefix first, so a nested host (e.g. /arlula/storage) is not swallowed by its parent
+    mounts.sort(key=lambda m: len(m.prefix), reverse=True)
     routes: list[BaseRoute] = [Mount(m.prefix, routes=m.routes) for m in mounts]
     routes.append(Mount("/_sandbox", routes=control.routes(sandbox)))
     app = Starlette(routes=routes)

@@ -35,6 +35,8 @@ class SandboxConfig:
     # --- Arlula ---
     arlula_stage_s: float = 60.0  # time spent in each of pending, processing, post-processing
     arlula_expiry_days: float = 30.0  # completed data stays downloadable this long
+    arlula_link_lifetime_s: float = 3600.0  # presigned storage URLs from /api/resource/{id}/data
+    arlula_storage_refuses_auth: bool = False  # True: storage answers 400 to any Authorization header
     # --- Sentinel Hub ---
     tpdi_stage_s: float = 60.0  # time spent in each delivery status
     tpdi_quota_sqkm: float = 5_000.0  # per collection

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import orjson
 from shapely.geometry import shape
 from starlette.requests import Request
@@ -13,6 +15,8 @@ from harvest.sandbox.faults import FaultSpecError, parse_faults
 from harvest.sandbox.http import json_response, read_json
 from harvest.sandbox.truth import true_scenes
 from harvest.timestamps import InvalidTimestamp, parse_ns
+
+log = logging.getLogger("harvest.sandbox")
 
 
 async def info(request: Request) -> Response:
@@ -46,7 +50,10 @@ async def clock(request: Request) -> Response:
             return json_response({"error": str(exc)}, 400)
         sandbox.remember_clock()
         for hook in sandbox.background:
-            await hook()
+            try:
+                await hook()
+            except Exception:  # a failing hook must not undo or fail the clock change
+                log.exception("sandbox background hook failed after a clock change")
     return json_response(sandbox.clock.describe())
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import socket
 import threading
 from collections.abc import Iterator
@@ -21,6 +22,8 @@ from harvest.sandbox.config import (
     SENTINELHUB_CLIENT_SECRET,
     SandboxConfig,
 )
+
+log = logging.getLogger("harvest.sandbox")
 
 
 def client_environment(base_url: str) -> dict[str, str]:
@@ -88,8 +91,10 @@ async def _tick(sandbox: Sandbox) -> None:
     while True:
         await asyncio.sleep(0.5)
         for hook in sandbox.background:
-            with contextlib.suppress(Exception):
+            try:
                 await hook()
+            except Exception:  # keep ticking: one failed webhook must not stop the others
+                log.exception("sandbox background hook failed")
 
 
 def serve_forever(config: SandboxConfig, host: str, port: int, *, on_ready=None, log_level: str = "warning") -> None:

@@ -128,13 +128,15 @@ class World:
         self.stac = View(self, "sentinelhub-catalog", np.nonzero(family == SENTINEL2)[0])
         self._last_year = last_year
 
-    def ensure_covers(self, now_ns: int) -> None:
-        """Extend the world when the clock runs into a year that has not been generated yet."""
+    def ensure_covers(self, now_ns: int) -> bool:
+        """Extend the world when the clock runs into a year not generated yet; True if it did."""
         needed = ns_to_date(now_ns).year + 1
         if needed > self._last_year:
             with self._lock:
                 if needed > self._last_year:
                     self._build(needed)
+                    return True
+        return False
 
     def row_of_key(self, key: int) -> int | None:
         year, index = divmod(key, 10**7)
