@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,7 +34,7 @@ class ProviderMount:
 
     prefix: str  # e.g. "/oneatlas/search"
     group: str  # fault scope, e.g. "oneatlas.search"
-    routes: list[BaseRoute]
+    routes: Sequence[BaseRoute]
     error: ErrorResponder  # the provider's own error body, for injected 429/5xx
     retry_after_ms: bool = False  # Sentinel Hub documents Retry-After in milliseconds
 
@@ -180,7 +180,7 @@ def build_app(sandbox: Sandbox) -> Starlette:
     mounts = [*oneatlas_mounts(sandbox), *arlula_mounts(sandbox), *sentinelhub_mounts(sandbox)]
     # longest prefix first, so a nested host (e.g. /arlula/storage) is not swallowed by its parent
     mounts.sort(key=lambda m: len(m.prefix), reverse=True)
-    routes: list[BaseRoute] = [Mount(m.prefix, routes=m.routes) for m in mounts]
+    routes: list[BaseRoute] = [Mount(m.prefix, routes=list(m.routes)) for m in mounts]
     routes.append(Mount("/_sandbox", routes=control.routes(sandbox)))
     app = Starlette(routes=routes)
     app.state.sandbox = sandbox

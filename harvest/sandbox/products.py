@@ -7,6 +7,7 @@ A product's content derives from (seed, product key), is written once under the 
 from __future__ import annotations
 
 import hashlib
+import re
 import threading
 import zipfile
 from dataclasses import dataclass
@@ -99,7 +100,7 @@ def dimap_members(platform: str, stem: str, total_size: int) -> list[Member]:
     """The files of an Airbus DIMAP product whose image tiles add up to about `total_size` bytes."""
     image = max(total_size - 6_000, 1024)
     return [
-        Member(f"{stem}/VOL_{platform[:4]}.XML", 1_200),
+        Member(f"{stem}/VOL_{re.match(r'[A-Z]+', platform).group()}.XML", 1_200),  # type: ignore[union-attr]
         Member(f"{stem}/INDEX.HTM", 800),
         Member(f"{stem}/IMG_{platform}_P_001/DIM_{platform}_P_{stem}.XML", 3_000),
         Member(f"{stem}/IMG_{platform}_P_001/IMG_{platform}_P_{stem}_R1C1.JP2", image),

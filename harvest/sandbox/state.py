@@ -72,7 +72,7 @@ class SandboxState:
         """Every document of a collection, oldest first."""
         with self._lock:
             rows = self._db.execute(
-                "SELECT body FROM documents WHERE collection = ? ORDER BY created_ns, id", (collection,)
+                "SELECT body FROM documents WHERE collection = ? ORDER BY created_ns, rowid", (collection,)
             ).fetchall()
         return [orjson.loads(row[0]) for row in rows]
 

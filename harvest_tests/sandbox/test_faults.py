@@ -87,9 +87,9 @@ def test_tokens_can_die_before_their_advertised_expiry(make_sandbox) -> None:  #
 def _delivered_download(sandbox) -> tuple[OneAtlasSession, str]:  # type: ignore[no-untyped-def]
     session = OneAtlasSession(sandbox)
     item = sensor_item(session)
-    order_id = session.client.post("/oneatlas/data/api/v1/orders", json=data_order_body(item["properties"]["id"])).json()[
-        "id"
-    ]
+    order_id = session.client.post(
+        "/oneatlas/data/api/v1/orders", json=data_order_body(item["properties"]["id"])
+    ).json()["id"]
     advance(sandbox, 130)
     order = session.client.get(f"/oneatlas/data/api/v1/orders/{order_id}").json()
     return session, order["deliveries"][0]["_links"]["download"]["href"]

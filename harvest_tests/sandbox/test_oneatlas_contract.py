@@ -25,7 +25,8 @@ from harvest_tests.sandbox.oneatlas_session import OneAtlasSession, fetch_token
 from harvest_tests.sandbox.test_oneatlas_orders import data_order_body, sales_order_body, sensor_item
 
 SEEDS = Path(__file__).resolve().parent.parent / "fixtures" / "seeds"
-SPEC = Path(__file__).resolve().parents[3] / "shared" / "providers" / "specs" / "oneatlas-data-pay-per-order-api-openapi.yml"
+SPECS = Path(__file__).resolve().parents[3] / "shared" / "providers" / "specs"
+SPEC = SPECS / "oneatlas-data-pay-per-order-api-openapi.yml"
 TOULOUSE = load_aois().by_id()["toulouse"]
 
 
@@ -67,7 +68,9 @@ def test_public_feature_matches_seeds_001_and_002(shared_sandbox: RunningSandbox
     session = OneAtlasSession(shared_sandbox)
     # seed 001's example is an archive SPOT item; NOTES.md §1.11.9 has ALBUM items without WMTS
     # links, so the full link set of the example is compared with a SENSOR SPOT item
-    spot = session.search_ok(geometry=TOULOUSE.geojson(), constellation="SPOT", processingLevel="SENSOR", itemsPerPage=1)
+    spot = session.search_ok(
+        geometry=TOULOUSE.geojson(), constellation="SPOT", processingLevel="SENSOR", itemsPerPage=1
+    )
     assert_same_shape(example("oneatlas_search_feature_seed001.json"), spot["features"][0])
     assert_same_shape(example("oneatlas_search_feature_seed002.json"), spot["features"][0])
 
@@ -133,7 +136,7 @@ def _documented_relaxations(components: dict[str, Any]) -> dict[str, Any]:
 def spec_validator():  # type: ignore[no-untyped-def]
     if not SPEC.exists():
         pytest.skip(f"{SPEC} is not beside the repository")
-    spec = yaml.load(SPEC.read_text(encoding="latin-1"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    spec = yaml.load(SPEC.read_text(encoding="latin-1"), Loader=yaml.CSafeLoader)
     components = _documented_relaxations(spec["components"])
 
     def validate(instance: Any, schema: dict[str, Any]) -> None:
@@ -178,7 +181,7 @@ def test_the_relaxations_are_needed(shared_sandbox: RunningSandbox) -> None:
     """Without the relaxations the raw schema rejects what the seeds document: they are not decoration."""
     if not SPEC.exists():
         pytest.skip(f"{SPEC} is not beside the repository")
-    spec = yaml.load(SPEC.read_text(encoding="latin-1"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    spec = yaml.load(SPEC.read_text(encoding="latin-1"), Loader=yaml.CSafeLoader)
     session = OneAtlasSession(shared_sandbox)
     response = session.search_ok(geometry=TOULOUSE.geojson(), itemsPerPage=100)
     raw = {"$ref": "#/components/schemas/SearchResponse", "components": spec["components"]}

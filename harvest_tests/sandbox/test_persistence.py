@@ -16,9 +16,9 @@ def test_orders_balances_files_and_clock_survive_a_restart(tmp_path: Path) -> No
     with running(config) as first:
         session = OneAtlasSession(first)
         item = sensor_item(session)
-        order_id = session.client.post("/oneatlas/data/api/v1/orders", json=data_order_body(item["properties"]["id"])).json()[
-            "id"
-        ]
+        order_id = session.client.post(
+            "/oneatlas/data/api/v1/orders", json=data_order_body(item["properties"]["id"])
+        ).json()["id"]
         sales = session.client.post("/oneatlas/order/api/v1/orders", json=sales_order_body(item)).json()["salesOrderId"]
         advance(first, 130)
         href = session.client.get(f"/oneatlas/data/api/v1/orders/{order_id}").json()["deliveries"][0]["_links"][

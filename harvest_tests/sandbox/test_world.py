@@ -53,7 +53,9 @@ def test_scenes_are_published_updated_and_deleted_over_time() -> None:
 
 @pytest.mark.parametrize("delay", [5.0])
 def test_an_update_is_visible_only_after_the_visibility_delay(delay: float) -> None:
-    world = World(WorldConfig(seed=1, density=0.5, aois=AOIS, visibility_delay_s=delay), parse_ns("2026-11-01T00:00:00Z"))
+    world = World(
+        WorldConfig(seed=1, density=0.5, aois=AOIS, visibility_delay_s=delay), parse_ns("2026-11-01T00:00:00Z")
+    )
     view = world.oneatlas
     first_updates = world.acq.updates_ns[view.rows, 0]
     position = int(np.nonzero((first_updates != NEVER) & (first_updates < parse_ns("2026-01-01T00:00:00Z")))[0][0])
@@ -70,4 +72,4 @@ def test_footprints_near_the_antimeridian_are_split() -> None:
     rows = world.rows_intersecting(taveuni.geometry)
     crossing = [r for r in rows.tolist() if world.shapes[r].geom_type == "MultiPolygon"]
     assert crossing
-    assert all(-180 <= world.shapes[r].bounds[0] and world.shapes[r].bounds[2] <= 180 for r in crossing)
+    assert all(world.shapes[r].bounds[0] >= -180 and world.shapes[r].bounds[2] <= 180 for r in crossing)

@@ -39,7 +39,9 @@ def _rights(workspace_name: str, workspace_id: str, *, owner: bool) -> str:
     who = f'"subscriptionId":"{_SUBSCRIPTION}","userId":"{_USER}"'
     scope = f'"filter":{{"workspace":"{workspace_name}","workspaceId":"{workspace_id}"}}'
     browse = f'{{"privileges":[{{{created},"id":"{_BROWSE_PRIVILEGE}","rights":{{"browse":{{}}}},{who},{scope}}}]}}'
-    view = f'{{"privileges":[{{{created},"id":"{_VIEW_PRIVILEGE}","rights":{{"wms":{{}},"wmts":{{}}}},{who},{scope}}}]}}'
+    view = (
+        f'{{"privileges":[{{{created},"id":"{_VIEW_PRIVILEGE}","rights":{{"wms":{{}},"wmts":{{}}}},{who},{scope}}}]}}'
+    )
     if owner:
         return f'{{"browse":{browse},"create":{browse},"delete":{browse}}}'
     return f'{{"browse":{browse},"wms":{view},"wmts":{view}}}'

@@ -176,7 +176,9 @@ def generate_year(seed: int, year: int, aois: list[Aoi], density: float) -> Acqu
     year_start, next_year = day_start_ns(date(year, 1, 1)), day_start_ns(date(year + 1, 1, 1))
     acquired = cols["acquired_ns"]
     acquired = np.where(acquired < year_start, acquired + NS_PER_DAY, acquired)
-    cols["acquired_ns"] = np.where(acquired >= next_year, acquired - NS_PER_DAY, acquired)
+    acquired = np.where(acquired >= next_year, acquired - NS_PER_DAY, acquired)
+    # providers show acquisition times to the millisecond: keep no more, so filters and display agree
+    cols["acquired_ns"] = acquired // 1_000_000 * 1_000_000
     order = np.argsort(cols["acquired_ns"], kind="stable")
     cols = {k: v[order] for k, v in cols.items()}
     n = len(order)
