@@ -23,7 +23,7 @@ sandbox: $(STAMP)
 	$(BIN)/harvest sandbox serve
 
 test: $(STAMP)
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -23,6 +23,14 @@ def main() -> None:
     """harvest: a living catalog of commercial satellite imagery, and the orders that buy it."""
 
 
+@main.command()
+@click.option("--port", default=8765, show_default=True, type=int, help="Sandbox port.")
+def dev(port: int) -> None:
+    """Run harvest locally: the sandbox for every provider without credentials."""
+    ctx = click.get_current_context()
+    ctx.invoke(sandbox_serve, port=port, state_dir=data_dir() / "sandbox")
+
+
 @main.group()
 def sandbox() -> None:
     """The offline simulator of the OneAtlas, Arlula and Sentinel Hub APIs."""
