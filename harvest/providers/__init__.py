@@ -1,0 +1,1 @@
+"""Provider access: the shared HTTP layer (secrets, errors, auth, retries, paging, settings) and the clients."""

@@ -1,0 +1,445 @@
+"""`ProviderHttp`: the one HTTP session per provider, with timeouts, auth, pacing, bounded retries and typed errors.
+
+Retry rules (`RetryPolicy`):
+
+- Statuses 408, 429, 500, 502, 503, 504 and transport errors are retried, at most `max_retries`
+  times, after `Retry-After` when the server sends one (seconds, HTTP-date, or milliseconds with
+  `retry_after_unit="ms"`), else after exponential backoff with full jitter. A `Retry-After` above
+  `max_retry_after_s` is not waited for: the error (`RateLimited` for 429) is raised at once.
+- Idempotent requests (GET, HEAD, PUT, DELETE, OPTIONS, or `idempotent=True`) are retried on all of them.
+- Other requests (a POST without `idempotent=True`, e.g. placing an order) are sent again only after
+  an answer that says the request was not processed:
+  * connect errors, connect timeouts and pool timeouts: nothing was sent;
+  * 408: the server says it did not receive the whole request;
+  * 429: the request was refused by rate limiting, before any processing;
+  * 503 with `Retry-After`: the server refused to process it and said when to come back;
+  * 401 (with refreshable auth): the request was refused before processing; re-sent once with a new token.
+  Anything else that leaves the outcome open — a read/write timeout, a dropped connection after
+  sending, or a 500/502/504/503-without-Retry-After — raises `OutcomeUnknown` and is never re-sent.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import random as _random
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC
+from email.utils import parsedate_to_datetime
+from types import TracebackType
+from typing import Any, Literal, Self
+
+import httpx
+
+from harvest.providers.auth import Auth, TokenAuth
+from harvest.providers.errors import (
+    OutcomeUnknown,
+    ProviderError,
+    TransportError,
+    error_from_response,
+    request_id_of,
+    safe_url,
+)
+from harvest.providers.ratelimit import RateLimiter
+from harvest.providers.secrets import install_log_redaction, redact_logger
+
+log = redact_logger(__name__)
+
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE"})
+RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=10.0)  # read, write and pool 60 s; connect 10 s
+
+# Raised before any byte of the request left: any request may be sent again.
+_NOT_SENT: tuple[type[httpx.TransportError], ...] = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+# Worth another try (for requests that may be repeated). Not retried: UnsupportedProtocol,
+# LocalProtocolError and ProxyError, which another try does not fix. isinstance, not exact types.
+_RETRYABLE_TRANSPORT: tuple[type[httpx.TransportError], ...] = (
+    httpx.TimeoutException,
+    httpx.NetworkError,
+    httpx.RemoteProtocolError,
+)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often and how long to wait before sending a request again."""
+
+    max_retries: int = 5
+    initial_delay_s: float = 0.5
+    max_delay_s: float = 8.0
+    max_retry_after_s: float = 120.0  # a longer Retry-After is not waited for
+    retry_after_unit: Literal["s", "ms"] = "s"  # Sentinel Hub sends milliseconds
+    statuses: frozenset[int] = RETRY_STATUSES
+
+    def backoff_s(self, retry: int, random: Callable[[], float]) -> float:
+        """Full jitter: uniform in [0, min(max_delay_s, initial_delay_s * 2**retry)]."""
+        return random() * min(self.max_delay_s, self.initial_delay_s * 2.0**retry)
+
+    def retry_after_s(self, headers: httpx.Headers, now: float) -> float | None:
+        """The server's requested delay in seconds (`now` is the wall clock, for HTTP-dates), if any."""
+        if (ms := headers.get("retry-after-ms")) is not None:
+            with contextlib.suppress(ValueError):
+                return max(0.0, float(ms) / 1000)
+        value = headers.get("retry-after")
+        if value is None or not value.strip():
+            return None
+        try:
+            number = float(value)
+        except ValueError:
+            pass
+        else:
+            return max(0.0, number / 1000 if self.retry_after_unit == "ms" else number)
+        try:
+            moment = parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        if moment.tzinfo is None:  # "-0000": UTC without a claim to be local time
+            moment = moment.replace(tzinfo=UTC)
+        return max(0.0, moment.timestamp() - now)
+
+
+@dataclass(frozen=True)
+class RequestStats:
+    """Requests sent to a provider: attempts (retries and token requests included), by status."""
+
+    requests: int = 0
+    retries: int = 0
+    reauthentications: int = 0
+    transport_errors: int = 0
+    by_status: Mapping[int, int] = field(default_factory=dict)
+
+    def __sub__(self, other: RequestStats) -> RequestStats:
+        statuses = Counter(self.by_status)
+        statuses.subtract(other.by_status)
+        return RequestStats(
+            self.requests - other.requests,
+            self.retries - other.retries,
+            self.reauthentications - other.reauthentications,
+            self.transport_errors - other.transport_errors,
+            {k: v for k, v in sorted(statuses.items()) if v},
+        )
+
+    def describe(self) -> str:
+        """E.g. "12 requests, 2 retries, 1 re-authentication (200×10, 503×2)"."""
+        parts = [f"{self.requests} request{'s' * (self.requests != 1)}"]
+        if self.retries:
+            parts.append(f"{self.retries} retr{'ies' if self.retries != 1 else 'y'}")
+        if self.reauthentications:
+            parts.append(f"{self.reauthentications} re-authentication{'s' * (self.reauthentications != 1)}")
+        if self.transport_errors:
+            parts.append(f"{self.transport_errors} transport error{'s' * (self.transport_errors != 1)}")
+        statuses = ", ".join(f"{status}×{n}" for status, n in sorted(self.by_status.items()))
+        return ", ".join(parts) + (f" ({statuses})" if statuses else "")
+
+
+class _Counters:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._values: Counter[str] = Counter()
+        self._statuses: Counter[int] = Counter()
+
+    def add(self, name: str, status: int | None = None) -> None:
+        with self._lock:
+            self._values[name] += 1
+            if status is not None:
+                self._statuses[status] += 1
+
+    def snapshot(self) -> RequestStats:
+        with self._lock:
+            v = self._values
+            return RequestStats(
+                v["requests"], v["retries"], v["reauthentications"], v["transport_errors"], dict(self._statuses)
+            )
+
+
+def _describe(exc: httpx.TransportError) -> str:
+    text = str(exc).strip()
+    return f"{type(exc).__name__} ({text})" if text else type(exc).__name__
+
+
+def _where(url: httpx.URL) -> str:
+    return f"{url.host}{url.path}"
+
+
+class ProviderHttp:
+    """One provider's HTTP session, shared by all its clients and threads.
+
+    `request()` returns the response when its status is in `expected`, and otherwise raises a
+    `ProviderError` subclass after the retries described in this module's docstring. URLs are
+    absolute (OneAtlas alone has five hosts). `stats` counts what it took.
+    """
+
+    def __init__(
+        self,
+        provider: str,
+        *,
+        auth: Auth | None = None,
+        rate_limiter: RateLimiter | None = None,
+        retry: RetryPolicy | None = None,
+        timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
+        headers: Mapping[str, str] | None = None,
+        follow_redirects: bool = False,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        random: Callable[[], float] = _random.random,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.provider = provider
+        self.auth = auth
+        self.rate_limiter = rate_limiter
+        self.retry = retry or RetryPolicy()
+        self._sleep = sleep
+        self._random = random
+        self._clock = clock  # wall clock, only to read Retry-After HTTP-dates
+        self._counters = _Counters()
+        self._client = httpx.Client(
+            timeout=timeout, headers=headers, follow_redirects=follow_redirects, transport=transport
+        )
+        install_log_redaction()
+        if isinstance(auth, TokenAuth):
+            auth.bind(self)
+
+    @property
+    def stats(self) -> RequestStats:
+        """A snapshot of the counters; subtract two snapshots for what one job took."""
+        return self._counters.snapshot()
+
+    def request(
+        self,
+        method: str,
+        url: httpx.URL | str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        data: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        idempotent: bool | None = None,
+        expected: tuple[int, ...] = (200,),
+        stream: bool = False,
+        timeout: httpx.Timeout | float | None = None,
+        authenticate: bool = True,
+    ) -> httpx.Response:
+        """Send a request, retrying as the module docstring says; the response if its status is `expected`.
+
+        `idempotent` defaults to True for GET/HEAD/PUT/DELETE/OPTIONS; pass True for a POST that can
+        safely be repeated (a search, a price quote). With `stream=True` the body is not read: close
+        the response (or use `stream()`). `authenticate=False` sends no credentials (token requests,
+        presigned download URLs).
+        """
+        method = method.upper()
+        repeatable = method in IDEMPOTENT_METHODS if idempotent is None else idempotent
+        auth = self.auth if authenticate else None
+        retries = 0
+        reauthenticated = False
+        while True:
+            auth_headers = auth.headers() if auth is not None else {}
+            request = self._client.build_request(
+                method,
+                url,
+                params=params,
+                json=json,
+                data=data,
+                headers={**(headers or {}), **auth_headers},
+                timeout=timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT,
+            )
+            if self.rate_limiter is not None:
+                self.rate_limiter.acquire()
+            self._counters.add("requests")
+            started = time.monotonic()
+            try:
+                response = self._client.send(request, stream=stream)
+            except httpx.TransportError as exc:
+                self._counters.add("transport_errors")
+                log.debug(
+                    "%s %s %s -> %s after %.0f ms",
+                    self.provider,
+                    method,
+                    _where(request.url),
+                    _describe(exc),
+                    (time.monotonic() - started) * 1000,
+                )
+                delay = self._after_transport_error(exc, request, repeatable, retries)
+            else:
+                self._counters.add("responses", response.status_code)
+                log.debug(
+                    "%s %s %s -> %d in %.0f ms (request id %s)",
+                    self.provider,
+                    method,
+                    _where(request.url),
+                    response.status_code,
+                    (time.monotonic() - started) * 1000,
+                    request_id_of(response) or "-",
+                )
+                if response.status_code in expected:
+                    return response
+                _read_and_close(response)
+                if (
+                    response.status_code == 401
+                    and auth is not None
+                    and not reauthenticated
+                    and auth.invalidate(auth_headers.get("Authorization"))
+                ):
+                    reauthenticated = True
+                    self._counters.add("reauthentications")
+                    log.info(
+                        "%s refused the access token on %s %s; re-authenticating",
+                        self.provider,
+                        method,
+                        _where(request.url),
+                    )
+                    continue
+                delay = self._after_error_status(response, request, repeatable, retries, auth, reauthenticated)
+            retries += 1
+            self._counters.add("retries")
+            log.info(
+                "%s: retry %d/%d of %s %s in %.2f s",
+                self.provider,
+                retries,
+                self.retry.max_retries,
+                method,
+                _where(request.url),
+                delay,
+            )
+            self._sleep(delay)
+
+    @contextlib.contextmanager
+    def stream(
+        self,
+        method: str,
+        url: httpx.URL | str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        data: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        idempotent: bool | None = None,
+        expected: tuple[int, ...] = (200,),
+        timeout: httpx.Timeout | float | None = None,
+        authenticate: bool = True,
+    ) -> Iterator[httpx.Response]:
+        """`request(..., stream=True)` as a context manager that closes the response.
+
+        A connection lost while the body is read is raised as `TransportError` (not retried: the
+        caller decides whether to resume with a Range request).
+        """
+        response = self.request(
+            method,
+            url,
+            params=params,
+            json=json,
+            data=data,
+            headers=headers,
+            idempotent=idempotent,
+            expected=expected,
+            stream=True,
+            timeout=timeout,
+            authenticate=authenticate,
+        )
+        try:
+            yield response
+        except httpx.TransportError as exc:
+            raise TransportError(
+                self.provider,
+                f"the response body broke off: {_describe(exc)}",
+                status=response.status_code,
+                request_id=request_id_of(response),
+                method=response.request.method,
+                url=response.request.url,
+                hint=f"the download from {self.provider} was interrupted: resume or fetch it again",
+            ) from exc
+        finally:
+            response.close()
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._client.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"ProviderHttp({self.provider!r})"
+
+    def _after_transport_error(
+        self, exc: httpx.TransportError, request: httpx.Request, repeatable: bool, retries: int
+    ) -> float:
+        """Seconds to wait before sending again; raises when the error is final."""
+        where: dict[str, Any] = {"method": request.method, "url": request.url}
+        if not isinstance(exc, _RETRYABLE_TRANSPORT):
+            raise TransportError(self.provider, _describe(exc), **where) from exc
+        if not repeatable and not isinstance(exc, _NOT_SENT):
+            raise OutcomeUnknown(
+                self.provider,
+                f"{_describe(exc)} after the request was sent; it may or may not have been processed",
+                request=request,
+                **where,
+            ) from exc
+        if retries >= self.retry.max_retries:
+            raise TransportError(
+                self.provider, f"{_describe(exc)}, {retries} retr{'ies' if retries != 1 else 'y'} exhausted", **where
+            ) from exc
+        return self.retry.backoff_s(retries, self._random)
+
+    def _after_error_status(
+        self,
+        response: httpx.Response,
+        request: httpx.Request,
+        repeatable: bool,
+        retries: int,
+        auth: Auth | None,
+        reauthenticated: bool,
+    ) -> float:
+        """Seconds to wait before sending again; raises the error when there is no retry."""
+        status = response.status_code
+        if status not in self.retry.statuses:
+            raise self._error(response, auth, reauthenticated)
+        retry_after = self.retry.retry_after_s(response.headers, self._clock())
+        if retry_after is not None and retry_after > self.retry.max_retry_after_s:
+            raise self._error(response, auth, reauthenticated, retry_after)
+        not_processed = status in (408, 429) or (status == 503 and retry_after is not None)
+        if not repeatable and not not_processed:
+            error = self._error(response, auth, reauthenticated, retry_after)
+            raise OutcomeUnknown(
+                self.provider,
+                f"{error.message} (HTTP {status} to a request that cannot safely be repeated)",
+                request=request,
+                status=status,
+                request_id=error.request_id,
+                method=error.method,
+                url=error.url,
+                code=error.code,
+                body=error.body,
+            )
+        if retries >= self.retry.max_retries:
+            raise self._error(response, auth, reauthenticated, retry_after)
+        if retry_after is not None and retry_after > 0:
+            return retry_after
+        return self.retry.backoff_s(retries, self._random)
+
+    def _error(
+        self, response: httpx.Response, auth: Auth | None, reauthenticated: bool, retry_after: float | None = None
+    ) -> ProviderError:
+        hint = None
+        if response.status_code == 401 and auth is not None:
+            hint = f"{self.provider} refused a fresh access token: {auth.hint}" if reauthenticated else auth.hint
+        elif response.status_code == 401:
+            hint = f"{self.provider} wants credentials for {safe_url(response.request.url)}"
+        return error_from_response(self.provider, response, hint_for_auth=hint, retry_after_s=retry_after)
+
+
+def _read_and_close(response: httpx.Response) -> None:
+    """Read an error response's body (streamed or not) so it can be parsed, then release the connection."""
+    try:
+        response.read()
+    except httpx.HTTPError:
+        pass  # the body is only for the error message
+    finally:
+        response.close()
