@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from benchmarks import sandbox_search
+from benchmarks import harvest_catalog, sandbox_search
 
-BENCHMARKS = {"sandbox": sandbox_search.run}
+BENCHMARKS = {"sandbox": sandbox_search.run, "harvest": harvest_catalog.run}
 
 
 def main() -> None:

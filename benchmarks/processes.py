@@ -24,14 +24,25 @@ def pin_to(core: int) -> None:
 @contextlib.contextmanager
 def sandbox_process(state_dir: Path, *extra: str) -> Iterator[dict[str, str]]:
     """`harvest sandbox serve` on a free port, pinned to SERVER_CORE; yields the client environment."""
-    command = [sys.executable, "-m", "harvest.cli", "sandbox", "serve", "--port", "0", "--state", str(state_dir), *extra]
+    command = [
+        sys.executable,
+        "-m",
+        "harvest.cli",
+        "sandbox",
+        "serve",
+        "--port",
+        "0",
+        "--state",
+        str(state_dir),
+        *extra,
+    ]
     process = subprocess.Popen(
         command,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        preexec_fn=lambda: pin_to(SERVER_CORE),  # noqa: PLW1509 - no threads exist yet in the benchmark
+        preexec_fn=lambda: pin_to(SERVER_CORE),
     )
     try:
         env: dict[str, str] = {}
@@ -58,7 +69,7 @@ def python_process(code: str) -> Iterator[subprocess.Popen[str]]:
         [sys.executable, "-c", code],
         stdout=subprocess.PIPE,
         text=True,
-        preexec_fn=lambda: pin_to(SERVER_CORE),  # noqa: PLW1509
+        preexec_fn=lambda: pin_to(SERVER_CORE),
     )
     try:
         yield process

@@ -53,7 +53,10 @@ class Walk:
 
 def _post(conn: http.client.HTTPConnection, path: str, body: dict, token: str) -> bytes:
     conn.request(
-        "POST", path, body=json.dumps(body), headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        "POST",
+        path,
+        body=json.dumps(body),
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
     )
     response = conn.getresponse()
     data = response.read()
@@ -79,7 +82,12 @@ def walk_catalog(env: dict[str, str], limit: int) -> tuple[Walk, bytes]:
     while seen < limit:
         last = None
         for page in range(1, 10_000 // PAGE + 1):
-            query = {"itemsPerPage": PAGE, "startPage": page, "sortBy": "lastUpdateDate", "lastUpdateDate": f"]{cursor},"}
+            query = {
+                "itemsPerPage": PAGE,
+                "startPage": page,
+                "sortBy": "lastUpdateDate",
+                "lastUpdateDate": f"]{cursor},",
+            }
             body = _post(conn, search, query, token)
             count = body.count(b'"type":"Feature"')
             pages, size, seen = pages + 1, size + len(body), seen + count
@@ -112,9 +120,10 @@ def static_baseline(page: bytes, requests: int) -> Walk:
 
 def run(density: float = 2.0, limit: int = 200_000) -> dict[str, float]:
     pin_to(CLIENT_CORE)
-    with tempfile.TemporaryDirectory() as state, sandbox_process(
-        Path(state), "--clock", CLOCK, "--density", str(density)
-    ) as env:
+    with (
+        tempfile.TemporaryDirectory() as state,
+        sandbox_process(Path(state), "--clock", CLOCK, "--density", str(density)) as env,
+    ):
         walk, sample = walk_catalog(env, limit)
     baseline = static_baseline(sample, walk.pages)
     ratio = walk.rate / baseline.rate

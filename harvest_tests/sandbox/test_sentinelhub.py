@@ -996,7 +996,7 @@ def test_sentinel2_items_appear_once_published(make_sandbox: Callable[..., Runni
     url = f"{STAC}/collections/sentinel-2-l2a/items/{item_id}"
     with session(sandbox) as client:
         assert client.get(url).status_code == 404
-    wait_s = (int(world.acq.published_ns[row]) - now) / 1e9 + sandbox.sandbox.config.visibility_delay_s
+    wait_s = (int(world.acq.published_ns[row]) + int(world.visibility_lag_ns[row]) - now) / 1e9
     advance(sandbox, wait_s - 1)
     with session(sandbox) as client:  # a new token: the clock ran past the first one's hour
         assert client.get(url).status_code == 404

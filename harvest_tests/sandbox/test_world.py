@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
 from harvest.aois import load_aois
 from harvest.sandbox.world.generate import NEVER, generate_year
@@ -51,19 +50,22 @@ def test_scenes_are_published_updated_and_deleted_over_time() -> None:
     assert np.array_equal(ordered, acq.updates_ns)
 
 
-@pytest.mark.parametrize("delay", [5.0])
-def test_an_update_is_visible_only_after_the_visibility_delay(delay: float) -> None:
-    world = World(
-        WorldConfig(seed=1, density=0.5, aois=AOIS, visibility_delay_s=delay), parse_ns("2026-11-01T00:00:00Z")
-    )
+def test_an_update_is_visible_only_after_the_items_own_index_lag() -> None:
+    world = World(WorldConfig(seed=1, density=0.5, aois=AOIS, visibility_delay_s=5.0), parse_ns("2026-11-01T00:00:00Z"))
     view = world.oneatlas
     first_updates = world.acq.updates_ns[view.rows, 0]
     position = int(np.nonzero((first_updates != NEVER) & (first_updates < parse_ns("2026-01-01T00:00:00Z")))[0][0])
     moment = int(first_updates[position])
-    before = view.state(moment + int(delay * 1e9) - 1)
-    after = view.state(moment + int(delay * 1e9))
+    lag = int(world.visibility_lag_ns[view.rows[position]])
+    before, after = view.state(moment + lag - 1), view.state(moment + lag)
     assert before.last_update_ns[position] < moment == after.last_update_ns[position]
     assert after.version[position] == before.version[position] + 1
+
+
+def test_index_lags_differ_so_items_can_appear_out_of_update_order() -> None:
+    world = World(WorldConfig(seed=1, density=0.5, aois=AOIS, visibility_delay_s=5.0), parse_ns("2026-11-01T00:00:00Z"))
+    lags = world.visibility_lag_ns / 1e9
+    assert 0.9 <= lags.min() < 2 and 8 < lags.max() <= 9.1
 
 
 def test_footprints_near_the_antimeridian_are_split() -> None:

@@ -52,9 +52,18 @@ class View:
         self._mask = np.zeros(len(world.acq), dtype=bool)
         self._mask[rows] = True
         acq = world.acq
-        events = [acq.published_ns[rows], acq.updates_ns[rows].ravel(), acq.deleted_ns[rows]]
-        merged = np.concatenate(events)
-        self._events = np.sort(merged[merged != NEVER])
+        lag = world.visibility_lag_ns[rows]
+        updates = acq.updates_ns[rows]
+        deleted = acq.deleted_ns[rows]
+        # the instants at which something becomes visible (NEVER stays NEVER, without overflowing)
+        events = np.concatenate(
+            [
+                acq.published_ns[rows] + lag,
+                np.where(updates == NEVER, NEVER, updates + lag[:, None]).ravel(),
+                np.where(deleted == NEVER, NEVER, deleted + lag),
+            ]
+        )
+        self._events = np.sort(events[events != NEVER])
         self._position = np.full(len(world.acq), -1, dtype=np.int64)
         self._position[rows] = np.arange(len(rows))
         self._state_cache: tuple[int, SceneState] | None = None
@@ -72,19 +81,20 @@ class View:
 
     def epoch(self, now_ns: int) -> int:
         """Changes exactly when something in this view becomes visible: a cache key for results."""
-        return int(np.searchsorted(self._events, now_ns - self.world.delay_ns, side="right"))
+        return int(np.searchsorted(self._events, now_ns, side="right"))
 
     def state(self, now_ns: int) -> SceneState:
         epoch = self.epoch(now_ns)
         with self._lock:
             if self._state_cache is not None and self._state_cache[0] == epoch:
                 return self._state_cache[1]
-        cutoff = now_ns - self.world.delay_ns
         acq = self.world.acq
+        # each item becomes searchable after its own index lag: not always in lastUpdateDate order
+        cutoff = now_ns - self.world.visibility_lag_ns[self.rows]
         published = acq.published_ns[self.rows]
         updates = acq.updates_ns[self.rows]
         deleted = acq.deleted_ns[self.rows] <= cutoff
-        applied = updates <= cutoff
+        applied = updates <= cutoff[:, None]
         version = applied.sum(axis=1).astype(np.int8)
         last = np.where(applied, updates, published[:, None]).max(axis=1)
         state = SceneState(
@@ -103,7 +113,7 @@ class World:
 
     def __init__(self, config: WorldConfig, now_ns: int) -> None:
         self.config = config
-        self.delay_ns = int(config.visibility_delay_s * NS_PER_S)
+        self.delay_ns = int(config.visibility_delay_s * NS_PER_S)  # the typical lag; each item has its own
         self.item_ids = IdCodec(config.seed, "oneatlas-item")
         self._lock = threading.Lock()
         self._last_year = 0
@@ -117,6 +127,8 @@ class World:
         acq = Acquisitions.concat(blocks)
         self.acq = acq
         self.year_offsets = {2018 + i: int(sum(len(b) for b in blocks[:i])) for i in range(len(blocks))}
+        # between 0.2 and 1.8 times the configured delay, fixed per acquisition
+        self.visibility_lag_ns = (self.delay_ns * (0.2 + 1.6 * (acq.noise % 1000) / 1000)).astype(np.int64)
         self.shapes = split_antimeridian(acq.corners)
         self.tree = shapely.STRtree(self.shapes)
         family = _FAMILY[acq.sensor]

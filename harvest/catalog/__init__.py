@@ -1,0 +1,1 @@
+"""The scene catalog: one Arrow schema for every provider, and its GeoParquet files."""

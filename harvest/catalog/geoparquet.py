@@ -1,0 +1,70 @@
+"""The GeoParquet 1.1 contract of catalog files: the `geo` file metadata, built and read back.
+
+Every file says, under the `geo` key of its Parquet footer:
+
+    {"version": "1.1.0", "primary_column": "geometry",
+     "columns": {"geometry": {
+         "encoding": "WKB",
+         "geometry_types": ["MultiPolygon", "Polygon"],    # exactly those present
+         "crs": {...PROJJSON of EPSG:4326...},
+         "orientation": "counterclockwise",                # only when every ring was checked
+         "bbox": [west, south, east, north],               # RFC 7946: west > east across ±180°
+         "covering": {"bbox": {"xmin": ["bbox", "xmin"], "ymin": ["bbox", "ymin"],
+                               "xmax": ["bbox", "xmax"], "ymax": ["bbox", "ymax"]}}}}}
+
+Edges are planar (the default, so not written). Longitude comes first whatever the CRS says.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+
+from harvest.catalog.schema import BBOX_COLUMN, BBOX_FIELDS
+
+GEOPARQUET_VERSION = "1.1.0"
+PRIMARY_COLUMN = "geometry"
+GEO_KEY = b"geo"
+
+
+@cache
+def crs_projjson() -> dict[str, Any]:
+    """PROJJSON of EPSG:4326, the CRS of every footprint (GeoParquet reads it longitude first)."""
+    import pyproj  # a geopandas dependency; imported late as it loads the PROJ database
+
+    return pyproj.CRS.from_epsg(4326).to_json_dict()
+
+
+def geo_metadata(
+    *, geometry_types: Iterable[str], bbox: Sequence[float] | None, counterclockwise: bool
+) -> dict[str, Any]:
+    """The `geo` metadata of a catalog file with these geometry types and file bbox."""
+    column: dict[str, Any] = {
+        "encoding": "WKB",
+        "geometry_types": sorted(set(geometry_types)),
+        "crs": crs_projjson(),
+        "covering": {"bbox": {name: [BBOX_COLUMN, name] for name in BBOX_FIELDS}},
+    }
+    if counterclockwise:
+        column["orientation"] = "counterclockwise"
+    if bbox is not None:
+        column["bbox"] = [float(value) for value in bbox]
+    return {"version": GEOPARQUET_VERSION, "primary_column": PRIMARY_COLUMN, "columns": {PRIMARY_COLUMN: column}}
+
+
+def encode_geo_metadata(metadata: dict[str, Any]) -> dict[bytes, bytes]:
+    """Schema metadata carrying the `geo` key."""
+    return {GEO_KEY: json.dumps(metadata, separators=(",", ":")).encode()}
+
+
+def read_geo_metadata(path: str | Path) -> dict[str, Any]:
+    """The `geo` metadata of a Parquet file; ValueError if it has none."""
+    metadata = pq.read_metadata(path).metadata or {}
+    if GEO_KEY not in metadata:
+        raise ValueError(f"{path} has no GeoParquet `geo` metadata")
+    return json.loads(metadata[GEO_KEY])

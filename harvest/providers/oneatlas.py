@@ -1,0 +1,248 @@
+"""Airbus OneAtlas: catalog search past the 10,000-result cap, deleted items, prices and both order APIs.
+
+Search pages are at most 500 items and only the first 10,000 hits of a query are reachable
+(NOTES.md §1.4), so a harvest walks windows of an ascending date field instead of paging deeper:
+each window starts (inclusively) at the last value the previous one reached, features already
+yielded at that boundary instant are skipped, and an instant shared by 10,000 or more items is
+split further by acquisition date. Every matching feature comes out exactly once per version.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from harvest.providers.auth import OneAtlasApiKeyAuth
+from harvest.providers.errors import ClientError
+from harvest.providers.http import ProviderHttp
+from harvest.providers.paging import offset_pages
+from harvest.providers.ratelimit import RateLimiter
+from harvest.providers.secrets import redact_logger
+from harvest.providers.settings import OneAtlasSettings
+from harvest.timestamps import format_millis, parse_ns
+
+log = redact_logger(__name__)
+
+RESULT_WINDOW = 10_000
+MAX_PAGE_SIZE = 500
+_EARLIEST_MS = parse_ns("2000-01-01T00:00:00Z") // 1_000_000
+_LATEST_MS = parse_ns("2100-01-01T00:00:00Z") // 1_000_000
+
+
+class TieTooLarge(ClientError):
+    """More than 10,000 items share one update instant and one acquisition millisecond."""
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    """One page of opensearch results."""
+
+    total: int  # saturates at 10,000
+    start_index: int
+    features: list[dict[str, Any]]
+
+
+def _ms_range(low_ms: int, high_ms: int) -> str:
+    return f"[{format_millis(low_ms * 1_000_000)},{format_millis(high_ms * 1_000_000)}]"
+
+
+class OneAtlasClient:
+    """Talks to the five OneAtlas hosts through one shared, retrying, authenticated session."""
+
+    def __init__(
+        self,
+        settings: OneAtlasSettings,
+        *,
+        http: ProviderHttp | None = None,
+        page_size: int = MAX_PAGE_SIZE,
+        requests_per_s: float | None = 20.0,
+    ) -> None:
+        if not 1 <= page_size <= MAX_PAGE_SIZE:
+            raise ValueError(f"page_size must be 1..{MAX_PAGE_SIZE}, got {page_size}")
+        self.settings = settings
+        self.page_size = page_size
+        limiter = RateLimiter(requests_per_s, burst=max(1, int(requests_per_s))) if requests_per_s else None
+        self.http = http or ProviderHttp(
+            "OneAtlas", auth=OneAtlasApiKeyAuth(settings.api_key, settings.token_url), rate_limiter=limiter
+        )
+
+    def close(self) -> None:
+        self.http.close()
+
+    # -- search ---------------------------------------------------------------------------------
+
+    def search_page(self, query: Mapping[str, Any], page: int, page_size: int | None = None) -> SearchPage:
+        """POST /api/v2/opensearch for one 1-based page."""
+        body = {**query, "itemsPerPage": page_size or self.page_size, "startPage": page}
+        response = self.http.request(
+            "POST", f"{self.settings.search_url}/api/v2/opensearch", json=body, idempotent=True
+        )
+        data = orjson.loads(response.content)
+        return SearchPage(int(data.get("totalResults", 0)), int(data.get("startIndex", 0)), data.get("features") or [])
+
+    def search(self, query: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+        """Features of a query, page by page, within the reachable first 10,000 results."""
+        for page in self._window(query):
+            yield from page.features
+
+    def _window(self, query: Mapping[str, Any]) -> Iterator[SearchPage]:
+        last_page = RESULT_WINDOW // self.page_size
+        return offset_pages(
+            lambda page: self.search_page(query, page),
+            items_of=lambda p: p.features,
+            page_size=self.page_size,
+            start=1,
+            step=1,
+            total_of=lambda p: min(p.total, RESULT_WINDOW),
+            max_pages=last_page,
+        )
+
+    def walk(
+        self,
+        query: Mapping[str, Any],
+        *,
+        field: str = "lastUpdateDate",
+        since: str | None = None,
+        until: str | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        """Every feature matching `query` with `field` in [since, until], ascending, exactly once.
+
+        `since`/`until` are the provider's own timestamp strings (kept raw: lastUpdateDate has
+        nanoseconds that Python datetimes would lose).
+        """
+        lower, inclusive = since, True
+        skip: set[str] = set()  # ids already yielded at the instant `lower`
+        while True:
+            bounds = f"{'[' if inclusive else ']'}{lower or ''},{f'{until}]' if until else ''}"
+            window = (
+                {**query, "sortBy": field}
+                if lower is None and until is None
+                else {**query, field: bounds, "sortBy": field}
+            )
+            features: list[dict[str, Any]] = []
+            saturated = False
+            for page in self._window(window):
+                features.extend(page.features)
+                saturated = page.total >= RESULT_WINDOW
+            for feature in features:
+                if feature["properties"]["id"] not in skip:
+                    yield feature
+            if not saturated or len(features) < RESULT_WINDOW:
+                return
+            last = features[-1]["properties"][field]
+            at_last = {f["properties"]["id"] for f in features if f["properties"][field] == last}
+            if lower is not None and parse_ns(last) == parse_ns(lower):
+                # the whole window shares one instant: take that instant apart by acquisition date
+                yield from self._walk_instant(query, field, last, exclude=skip | at_last)
+                lower, inclusive, skip = last, False, set()
+            else:
+                lower, inclusive, skip = last, True, at_last
+
+    def _walk_instant(
+        self, query: Mapping[str, Any], field: str, instant: str, *, exclude: set[str]
+    ) -> Iterator[dict[str, Any]]:
+        """Every feature whose `field` equals `instant`, bisecting acquisition time until each part fits."""
+        pending = [(_EARLIEST_MS, _LATEST_MS)]
+        while pending:
+            low, high = pending.pop()
+            part = {**query, field: instant, "acquisitionDate": _ms_range(low, high), "sortBy": "acquisitionDate"}
+            first = self.search_page(part, 1)
+            if first.total >= RESULT_WINDOW:
+                if low == high:
+                    raise TieTooLarge(
+                        f"OneAtlas has 10,000+ items updated at {instant} and acquired at {format_millis(low * 10**6)}"
+                    )
+                middle = (low + high) // 2
+                pending.extend([(middle + 1, high), (low, middle)])
+                continue
+            for page in self._window(part):
+                for feature in page.features:
+                    if feature["properties"]["id"] not in exclude:
+                        yield feature
+
+    def deleted_since(self, since: str) -> Iterator[dict[str, Any]]:
+        """Tombstones {id, deletedDate} of items deleted at or after `since` (start-index paging)."""
+        url = f"{self.settings.search_url}/api/v1/deleted/search"
+
+        def fetch(start: int) -> list[dict[str, Any]]:
+            body = {"deletedDate": f"[{since},", "itemsPerPage": MAX_PAGE_SIZE, "startIndex": start}
+            response = self.http.request("POST", url, json=body, idempotent=True)
+            return orjson.loads(response.content).get("data") or []
+
+        for page in offset_pages(fetch, items_of=lambda p: p, page_size=MAX_PAGE_SIZE):
+            yield from page
+
+    # -- data.api (Living Library) ----------------------------------------------------------------
+
+    def me(self) -> dict[str, Any]:
+        """The user, with its contract: balance and private workspace."""
+        return self.http.request("GET", f"{self.settings.data_url}/api/v1/me").json()
+
+    def price(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        """POST /api/v1/prices (data.api `kind` body); asking for a price buys nothing, so it is retried."""
+        return self.http.request("POST", f"{self.settings.data_url}/api/v1/prices", json=body, idempotent=True).json()
+
+    def place_data_order(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        """POST /api/v1/orders (data.api); never re-sent blindly: a lost answer raises OutcomeUnknown."""
+        return self.http.request("POST", f"{self.settings.data_url}/api/v1/orders", json=body, expected=(201,)).json()
+
+    def data_order(self, order_id: str) -> dict[str, Any]:
+        return self.http.request("GET", f"{self.settings.data_url}/api/v1/orders/{order_id}").json()
+
+    def data_orders(self, *, customer_ref: str | None = None, status: str | None = None) -> Iterator[dict[str, Any]]:
+        """The contract's data.api orders, newest first (page-number paging)."""
+        params = {k: v for k, v in (("customerRef", customer_ref), ("status", status)) if v}
+
+        def fetch(page: int) -> dict[str, Any]:
+            return self.http.request(
+                "GET", f"{self.settings.data_url}/api/v1/orders", params={**params, "page": page, "itemsPerPage": 100}
+            ).json()
+
+        for page in offset_pages(
+            fetch, items_of=lambda p: p.get("items") or [], page_size=100, start=1, step=1,
+            total_of=lambda p: p.get("totalResults"),
+        ):  # fmt: skip
+            yield from page.get("items") or []
+
+    # -- order.api (pay-per-order) ---------------------------------------------------------------
+
+    def contracts(self) -> list[dict[str, Any]]:
+        return self.http.request("GET", f"{self.settings.order_url}/api/v1/contracts").json().get("contracts", [])
+
+    def product_types(self, contract_id: str) -> list[dict[str, Any]]:
+        url = f"{self.settings.order_url}/api/v1/contracts/{contract_id}/productTypes"
+        return self.http.request("GET", url).json().get("productTypes", [])
+
+    def quote(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        """POST /api/v1/prices (order.api; answers 201)."""
+        url = f"{self.settings.order_url}/api/v1/prices"
+        return self.http.request("POST", url, json=body, idempotent=True, expected=(200, 201)).json()
+
+    def place_sales_order(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        """POST /api/v1/orders (order.api): a SAL… sales order; never re-sent blindly."""
+        url = f"{self.settings.order_url}/api/v1/orders"
+        return self.http.request("POST", url, json=body, expected=(200, 201)).json()
+
+    def track_orders(self, criteria: str, *, page_size: int = 100) -> Iterator[dict[str, Any]]:
+        """PNEO order tracking (POST /api/v2/orders/search with a Lucene-like `q`)."""
+        url = f"{self.settings.order_url}/api/v2/orders/search"
+
+        def fetch(start: int) -> dict[str, Any]:
+            body = {
+                "paging": {"itemsPerPage": page_size, "startIndex": start, "pagingMode": "item"},
+                "criteria": {"q": criteria},
+            }
+            return self.http.request("POST", url, json=body, idempotent=True).json()
+
+        for page in offset_pages(
+            fetch, items_of=lambda p: p.get("features") or [], page_size=page_size,
+            total_of=lambda p: (p.get("paging") or {}).get("totalResults"),
+        ):  # fmt: skip
+            yield from page.get("features") or []
+
+    def workspace_items(self, workspace: str, **criteria: str) -> list[dict[str, Any]]:
+        """Delivered products in a private workspace, e.g. by internalReference or customerReference."""
+        return list(self.search({"workspace": workspace, **criteria}))

@@ -1,0 +1,255 @@
+"""Scene sources: what harvest asks each provider for, turned into scene-catalog rows.
+
+A source answers one question — the scenes acquired in a time window over some AOIs — with one
+row per scene (`aoi_ids` lists every AOI it covers). OneAtlas also answers "what changed since
+this update instant", the question its sensor asks. Built from the environment: a provider
+without credentials is the built-in sandbox, and its rows say so (`sandbox` column).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+import pyarrow as pa
+import shapely
+
+from harvest.aois import Aoi
+from harvest.catalog.footprints import footprint_from_geojson
+from harvest.catalog.merge import merge_scene_rows
+from harvest.catalog.normalize.arlula import arlula_scenes
+from harvest.catalog.normalize.oneatlas import oneatlas_scenes
+from harvest.catalog.normalize.sentinelhub import catalog_scenes, import_scenes
+from harvest.providers.arlula import ArlulaClient
+from harvest.providers.http import RequestStats
+from harvest.providers.oneatlas import OneAtlasClient
+from harvest.providers.sentinelhub import SentinelHubClient
+from harvest.providers.settings import ArlulaSettings, OneAtlasSettings, SentinelHubSettings
+from harvest.timestamps import InvalidTimestamp, format_millis, from_datetime, parse_ns
+
+log = logging.getLogger(__name__)
+
+PROVIDERS = ("oneatlas", "arlula", "sentinelhub-import", "sentinelhub-catalog")
+IMPORT_CONSTELLATIONS = ("PHR", "SPOT")
+CATALOG_COLLECTION = "sentinel-2-l2a"
+
+
+@dataclass(frozen=True)
+class Window:
+    """A half-open UTC time window [start, end)."""
+
+    start: datetime
+    end: datetime
+
+    def __post_init__(self) -> None:
+        if self.start.tzinfo is None or self.end.tzinfo is None:
+            raise ValueError("Window needs UTC-aware datetimes")
+        if self.end <= self.start:
+            raise ValueError(f"empty window: {self.start} .. {self.end}")
+
+    @property
+    def first_ms(self) -> str:
+        return format_millis(from_datetime(self.start))
+
+    @property
+    def last_ms(self) -> str:
+        """The last millisecond inside the window (providers' ranges include both ends)."""
+        return format_millis(from_datetime(self.end) - 1_000_000)
+
+
+class SceneSource(Protocol):
+    """A provider catalog, as harvest queries it."""
+
+    provider: str
+    sandbox: bool
+
+    def scenes(self, aois: Sequence[Aoi], window: Window) -> pa.Table: ...
+
+    def stats(self) -> RequestStats: ...
+
+    def describe(self) -> str: ...
+
+    def close(self) -> None: ...
+
+
+class OneAtlasSource:
+    """OneAtlas: per AOI, every item acquired in the window (walked past the 10,000 cap)."""
+
+    provider = "oneatlas"
+
+    def __init__(self, client: OneAtlasClient) -> None:
+        self.client = client
+        self.sandbox = client.settings.sandbox
+
+    def scenes(self, aois: Sequence[Aoi], window: Window) -> pa.Table:
+        batches = []
+        for aoi in aois:
+            features = self.client.walk(
+                {"geometry": aoi.geojson()}, field="acquisitionDate", since=window.first_ms, until=window.last_ms
+            )
+            batches.append(oneatlas_scenes(features, sandbox=self.sandbox, aoi_ids=[aoi.id]))
+        return merge_scene_rows(batches)
+
+    def changed_since(
+        self, since: str, *, aois: Sequence[Aoi] = (), page_batch: int = 5_000
+    ) -> Iterator[pa.RecordBatch]:
+        """Items whose lastUpdateDate is at or after `since` (raw string), over the AOIs' union (or
+        everywhere), ascending, in record batches of about `page_batch` rows."""
+        query: dict[str, Any] = {}
+        if aois:
+            query["geometry"] = shapely.geometry.mapping(shapely.union_all([a.geometry for a in aois]))
+        pending: list[dict[str, Any]] = []
+        for feature in self.client.walk(query, field="lastUpdateDate", since=since):
+            pending.append(feature)
+            if len(pending) >= page_batch:
+                yield oneatlas_scenes(pending, sandbox=self.sandbox)
+                pending = []
+        if pending:
+            yield oneatlas_scenes(pending, sandbox=self.sandbox)
+
+    def deleted_since(self, since: str) -> list[dict[str, Any]]:
+        return list(self.client.deleted_since(since))
+
+    def stats(self) -> RequestStats:
+        return self.client.http.stats
+
+    def describe(self) -> str:
+        return self.client.settings.describe()
+
+    def close(self) -> None:
+        self.client.close()
+
+
+class ArlulaSource:
+    """Arlula: per AOI, every scene captured on the window's days, with that AOI's offer."""
+
+    provider = "arlula"
+
+    def __init__(self, client: ArlulaClient) -> None:
+        self.client = client
+        self.sandbox = client.settings.sandbox
+
+    def scenes(self, aois: Sequence[Aoi], window: Window) -> pa.Table:
+        start, end = window.start.date(), (window.end - timedelta(microseconds=1)).date()
+        first, last = from_datetime(window.start), from_datetime(window.end)
+        per_aoi = []
+        for aoi in aois:
+            results = self.client.search(start=start, end=end, geometry=aoi.geometry)
+            kept = [r for r in results if _inside(r.get("date"), first, last) and _covers(r, aoi)]
+            per_aoi.append((aoi.id, kept))
+        return merge_scene_rows([arlula_scenes(per_aoi, sandbox=self.sandbox)])
+
+    def stats(self) -> RequestStats:
+        return self.client.http.stats
+
+    def describe(self) -> str:
+        return f"Arlula: {'sandbox' if self.sandbox else 'live'} at {self.client.settings.url}"
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def _inside(moment: str | None, first_ns: int, end_ns: int) -> bool:
+    try:
+        return moment is not None and first_ns <= parse_ns(moment) < end_ns
+    except InvalidTimestamp:
+        return False
+
+
+def _covers(result: Mapping[str, Any], aoi: Aoi) -> bool:
+    """Whether a result's footprint meets the AOI (the 2020-12 API searches the AOI's bounding box)."""
+    bounding = result.get("bounding")
+    if not bounding:
+        return True
+    ring = [bounding] if isinstance(bounding[0][0], int | float) else bounding
+    return bool(footprint_from_geojson({"type": "Polygon", "coordinates": ring}).intersects(aoi.geometry))
+
+
+class SentinelHubImportSource:
+    """Sentinel Hub third-party import, provider AIRBUS: Pléiades and SPOT products over each AOI."""
+
+    provider = "sentinelhub-import"
+
+    def __init__(self, client: SentinelHubClient) -> None:
+        self.client = client
+        self.sandbox = client.settings.sandbox
+
+    def scenes(self, aois: Sequence[Aoi], window: Window) -> pa.Table:
+        batches = []
+        for aoi in aois:
+            for constellation in IMPORT_CONSTELLATIONS:
+                features = self.client.import_search(
+                    constellation=constellation,
+                    geometry=aoi.geometry,
+                    time_from=window.first_ms,
+                    time_to=window.last_ms,
+                )
+                batches.append(import_scenes(features, sandbox=self.sandbox, aoi_ids=[aoi.id]))
+        return merge_scene_rows(batches)
+
+    def stats(self) -> RequestStats:
+        return self.client.http.stats
+
+    def describe(self) -> str:
+        return f"Sentinel Hub import: {'sandbox' if self.sandbox else 'live'} at {self.client.settings.url}"
+
+    def close(self) -> None:
+        self.client.close()
+
+
+class SentinelHubCatalogSource:
+    """Sentinel Hub's STAC catalog: Sentinel-2 L2A items over each AOI."""
+
+    provider = "sentinelhub-catalog"
+
+    def __init__(self, client: SentinelHubClient, collection: str = CATALOG_COLLECTION) -> None:
+        self.client = client
+        self.collection = collection
+        self.sandbox = client.settings.sandbox
+
+    def scenes(self, aois: Sequence[Aoi], window: Window) -> pa.Table:
+        batches = []
+        for aoi in aois:
+            items = self.client.catalog_search(
+                collection=self.collection, start=window.first_ms, end=window.last_ms, geometry=aoi.geometry
+            )
+            batches.append(catalog_scenes(items, sandbox=self.sandbox, aoi_ids=[aoi.id]))
+        return merge_scene_rows(batches)
+
+    def stats(self) -> RequestStats:
+        return self.client.http.stats
+
+    def describe(self) -> str:
+        return f"Sentinel Hub catalog: {'sandbox' if self.sandbox else 'live'} at {self.client.settings.url}"
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def build_source(provider: str, env: Mapping[str, str] | None = None, sandbox_url: str | None = None) -> SceneSource:
+    """The source for one provider, configured from the environment (the sandbox without credentials)."""
+    env = os.environ if env is None else env
+    if provider == "oneatlas":
+        source: SceneSource = OneAtlasSource(OneAtlasClient(OneAtlasSettings.from_env(env, sandbox_url)))
+    elif provider == "arlula":
+        source = ArlulaSource(ArlulaClient(ArlulaSettings.from_env(env, sandbox_url)))
+    elif provider == "sentinelhub-import":
+        source = SentinelHubImportSource(SentinelHubClient(SentinelHubSettings.from_env(env, sandbox_url)))
+    elif provider == "sentinelhub-catalog":
+        source = SentinelHubCatalogSource(SentinelHubClient(SentinelHubSettings.from_env(env, sandbox_url)))
+    else:
+        raise ValueError(f"unknown provider {provider!r}; one of {', '.join(PROVIDERS)}")
+    if source.sandbox:
+        log.info("%s: no credentials in the environment, using the sandbox (%s)", provider, source.describe())
+    return source
+
+
+def day_window(day: datetime | str) -> Window:
+    """The UTC day [00:00, next 00:00) of a date or 'YYYY-MM-DD'."""
+    start = datetime.fromisoformat(day) if isinstance(day, str) else day
+    start = start.replace(hour=0, minute=0, second=0, microsecond=0, tzinfo=start.tzinfo or UTC)
+    return Window(start, start + timedelta(days=1))
