@@ -25,7 +25,7 @@ import orjson
 
 from benchmarks.processes import CLIENT_CORE, pin_to, sandbox_process
 from harvest.catalog.writer import CatalogWriter
-from harvest.providers.oneatlas import OneAtlasClient, SearchPage
+from harvest.providers.oneatlas import OneAtlasClient
 from harvest.providers.settings import OneAtlasSettings
 from harvest.sources import OneAtlasSource
 
@@ -40,10 +40,10 @@ class RecordingClient(OneAtlasClient):
         super().__init__(*args, **kwargs)
         self.bodies: list[str] = []
 
-    def search_page(self, query: Mapping[str, Any], page: int, page_size: int | None = None) -> SearchPage:
+    def _page_body(self, query: Mapping[str, Any], page: int, page_size: int | None = None) -> bytes:
         body = {**query, "itemsPerPage": page_size or self.page_size, "startPage": page}
         self.bodies.append(orjson.dumps(body).decode())
-        return super().search_page(query, page, page_size)
+        return super()._page_body(query, page, page_size)
 
 
 def _peak_rss_mb() -> float:
@@ -95,7 +95,7 @@ def _in_subprocess(worker: str, *args: str) -> dict[str, float]:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def run(density: float = 12.0) -> dict[str, float]:
+def run(density: float = 14.0) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as scratch:
         root = Path(scratch)
         started = time.perf_counter()

@@ -27,6 +27,7 @@ from harvest.catalog.normalize.sentinelhub import catalog_scenes, import_scenes
 from harvest.providers.arlula import ArlulaClient
 from harvest.providers.http import RequestStats
 from harvest.providers.oneatlas import OneAtlasClient
+from harvest.providers.oneatlas_wire import CatalogItem
 from harvest.providers.sentinelhub import SentinelHubClient
 from harvest.providers.settings import ArlulaSettings, OneAtlasSettings, SentinelHubSettings
 from harvest.timestamps import InvalidTimestamp, format_millis, from_datetime, parse_ns
@@ -88,10 +89,10 @@ class OneAtlasSource:
     def scenes(self, aois: Sequence[Aoi], window: Window) -> pa.Table:
         batches = []
         for aoi in aois:
-            features = self.client.walk(
+            items = self.client.walk(
                 {"geometry": aoi.geojson()}, field="acquisitionDate", since=window.first_ms, until=window.last_ms
             )
-            batches.append(oneatlas_scenes(features, sandbox=self.sandbox, aoi_ids=[aoi.id]))
+            batches.append(oneatlas_scenes(items, sandbox=self.sandbox, aoi_ids=[aoi.id]))
         return merge_scene_rows(batches)
 
     def changed_since(
@@ -102,9 +103,9 @@ class OneAtlasSource:
         query: dict[str, Any] = {}
         if aois:
             query["geometry"] = shapely.geometry.mapping(shapely.union_all([a.geometry for a in aois]))
-        pending: list[dict[str, Any]] = []
-        for feature in self.client.walk(query, field="lastUpdateDate", since=since):
-            pending.append(feature)
+        pending: list[CatalogItem] = []
+        for item in self.client.walk(query, field="lastUpdateDate", since=since):
+            pending.append(item)
             if len(pending) >= page_batch:
                 yield oneatlas_scenes(pending, sandbox=self.sandbox)
                 pending = []

@@ -31,7 +31,8 @@ from harvest.catalog.ingest import SEQUENCE, SORT_COLUMNS, SORT_KEY, GeometrySum
 from harvest.catalog.schema import BBOX_COLUMN, BBOX_FIELDS, SCENE_SCHEMA, STORED_SCHEMA
 from harvest.catalog.validation import conform
 
-DEFAULT_ROW_GROUP_SIZE = 65_536
+DEFAULT_ROW_GROUP_SIZE = 32_768
+DEFAULT_BUFFER_ROWS = 16_384  # rows sorted in memory before spilling: bounds the peak at a few times this
 DEFAULT_MERGE_FAN_IN = 32
 COMPRESSION = "zstd"
 
@@ -87,7 +88,7 @@ class CatalogWriter:
         self.path = Path(path)
         self._row_group_size = row_group_size
         self._compression_level = compression_level
-        buffer_rows = buffer_rows or row_group_size
+        buffer_rows = buffer_rows or min(row_group_size, DEFAULT_BUFFER_ROWS)
         self._stack = contextlib.ExitStack()
         self._scratch: Path | None = None
         self._sorter = ExternalSorter(

@@ -16,6 +16,7 @@ from shapely.geometry.base import BaseGeometry
 
 from harvest.providers.auth import ClientCredentialsAuth
 from harvest.providers.http import ProviderHttp, RetryPolicy
+from harvest.providers.oneatlas_wire import CatalogItem, ImportPage, decode_import_page
 from harvest.providers.paging import iter_pages
 from harvest.providers.ratelimit import RateLimiter
 from harvest.providers.settings import SentinelHubSettings
@@ -62,8 +63,8 @@ class SentinelHubClient:
         time_to: str,
         max_cloud: float = 100.0,
         processing_level: str | None = None,
-    ) -> Iterator[dict[str, Any]]:
-        """AIRBUS products (OneAtlas features) over `geometry`, acquired in [time_from, time_to] (ISO with time)."""
+    ) -> Iterator[CatalogItem]:
+        """AIRBUS products (typed OneAtlas features) over `geometry`, acquired in [time_from, time_to] (ISO)."""
         data_filter: dict[str, Any] = {"timeRange": {"from": time_from, "to": time_to}, "maxCloudCoverage": max_cloud}
         if processing_level:
             data_filter["processingLevel"] = processing_level
@@ -74,11 +75,11 @@ class SentinelHubClient:
         }
         first = f"{self.settings.url}{IMPORT}/search?count={self.import_page_size}"
 
-        def fetch(url: str) -> dict[str, Any]:
-            return orjson.loads(self.http.request("POST", url, json=body, idempotent=True).content)
+        def fetch(url: str) -> ImportPage:
+            return decode_import_page(self.http.request("POST", url, json=body, idempotent=True).content)
 
-        for page in iter_pages(fetch, first, lambda page: (page.get("links") or {}).get("next")):
-            yield from page.get("features") or []
+        for page in iter_pages(fetch, first, lambda page: page.next):
+            yield from page.items
 
     def create_order(self, body: Mapping[str, Any]) -> dict[str, Any]:
         """POST /dataimport/orders: an unconfirmed order, i.e. a quote with its `sqkm`; never re-sent blindly."""

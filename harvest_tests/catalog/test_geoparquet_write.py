@@ -22,7 +22,7 @@ from harvest.catalog.geoparquet import read_geo_metadata
 from harvest.catalog.hilbert import hilbert_distance, hilbert_index
 from harvest.catalog.schema import SCENE_SCHEMA, STORED_SCHEMA, TIMESTAMP, describe_columns
 from harvest.catalog.validation import CatalogSchemaError
-from harvest.catalog.writer import CatalogWriter, write_catalog
+from harvest.catalog.writer import DEFAULT_ROW_GROUP_SIZE, CatalogWriter, write_catalog
 from harvest.timestamps import NS_PER_DAY
 from harvest_tests.catalog.scenes import fiji_scenes, files_in, make_scenes, scene_batches, with_geometry
 
@@ -291,7 +291,8 @@ def test_a_million_scenes_stream_through_in_bounded_memory(tmp_path: Path) -> No
     assert run.returncode == 0, run.stderr
     report = json.loads(run.stdout)
     print(f"\n1,000,000 scenes: {report}")
-    assert report["rows"] == 1_000_000 and report["runs"] > 1 and report["row_groups"] == 16
+    assert report["rows"] == 1_000_000 and report["runs"] > 1
+    assert report["row_groups"] == -(-1_000_000 // DEFAULT_ROW_GROUP_SIZE)
     assert report["growth"] < 400e6  # peak RSS above the warmed-up baseline, for ~1.2 GB of input
     assert pq.read_metadata(path).num_rows == 1_000_000
     assert files_in(tmp_path) == ["million.parquet"]

@@ -17,6 +17,7 @@ from harvest.catalog.normalize.columns import instants
 from harvest.catalog.normalize.oneatlas import oneatlas_scenes
 from harvest.catalog.normalize.sentinelhub import catalog_scenes, import_scenes
 from harvest.catalog.schema import SCENE_SCHEMA
+from harvest.providers.oneatlas_wire import CatalogItem, decode_feature
 from harvest.timestamps import parse_ns
 
 SEEDS = Path(__file__).resolve().parent.parent / "fixtures" / "seeds"
@@ -24,6 +25,11 @@ SEEDS = Path(__file__).resolve().parent.parent / "fixtures" / "seeds"
 
 def seed(name: str) -> Any:
     return json.loads((SEEDS / name).read_text())["example"]
+
+
+def item(feature: dict[str, Any]) -> CatalogItem:
+    """A documented feature decoded the way search pages are."""
+    return decode_feature(orjson.dumps(feature))
 
 
 def row(batch: pa.RecordBatch, index: int = 0) -> dict[str, Any]:
@@ -35,7 +41,7 @@ def ns(value: Any) -> int:
 
 
 def test_seed_001_public_spot_archive_item() -> None:
-    batch = oneatlas_scenes([seed("oneatlas_search_feature_seed001.json")], sandbox=False, aoi_ids=["kigoma"])
+    batch = oneatlas_scenes([item(seed("oneatlas_search_feature_seed001.json"))], sandbox=False, aoi_ids=["kigoma"])
     assert batch.schema == SCENE_SCHEMA
     scene = row(batch)
     assert scene["scene_id"] == "dd2595dd-30c8-455a-aeb0-bf1237dee598"
@@ -53,7 +59,7 @@ def test_seed_001_public_spot_archive_item() -> None:
 
 def test_seed_001_delivered_pneo_item_without_strip_id_and_with_image_lists() -> None:
     feature = seed("oneatlas_workspace_search_seed001.json")["features"][0]
-    scene = row(oneatlas_scenes([feature], sandbox=False))
+    scene = row(oneatlas_scenes([item(feature)], sandbox=False))
     assert scene["scene_id"] == "df4c27e2-ce70-4f3d-8928-5e27dfe12094"
     assert scene["acquisition_id"] == "pneo3:2022-12-11T05:12:01.778Z"  # no DS_ strip id on PNEO deliveries
     assert orjson.loads(scene["raw"])["internalReference"] == "SAL22051564"
@@ -61,17 +67,17 @@ def test_seed_001_delivered_pneo_item_without_strip_id_and_with_image_lists() ->
 
 
 def test_seed_002_living_library_item() -> None:
-    scene = row(oneatlas_scenes([seed("oneatlas_search_feature_seed002.json")], sandbox=True))
+    scene = row(oneatlas_scenes([item(seed("oneatlas_search_feature_seed002.json"))], sandbox=True))
     assert scene["scene_id"] == "e459d653-468f-471b-8d6e-90b13b14c655"
     assert scene["acquisition_id"] == "DS_SPOT6_201808271629211_FR1_FR1_SV1_SV1_W079N62_01871"
-    batch = oneatlas_scenes([seed("oneatlas_search_feature_seed002.json")], sandbox=True)
+    batch = oneatlas_scenes([item(seed("oneatlas_search_feature_seed002.json"))], sandbox=True)
     # no lastUpdateDate on this older item: its publicationDate stands in, to the nanosecond
     assert ns(batch.column("updated")[0]) == parse_ns("2018-08-30T07:06:16.522195753Z")
     assert scene["sandbox"] is True
 
 
 def test_import_features_are_oneatlas_features_under_the_import_provider() -> None:
-    batch = import_scenes([seed("oneatlas_search_feature_seed001.json")], sandbox=False)
+    batch = import_scenes([item(seed("oneatlas_search_feature_seed001.json"))], sandbox=False)
     assert row(batch)["provider"] == "sentinelhub-import"
 
 
@@ -80,7 +86,7 @@ def test_a_footprint_across_the_antimeridian_is_cut() -> None:
     feature["geometry"]["coordinates"] = [
         [[179.9, -16.7], [179.95, -16.9], [-179.9, -16.95], [-179.95, -16.75], [179.9, -16.7]]
     ]
-    footprint = shapely.from_wkb(row(oneatlas_scenes([feature], sandbox=False))["geometry"])
+    footprint = shapely.from_wkb(row(oneatlas_scenes([item(feature)], sandbox=False))["geometry"])
     assert footprint.geom_type == "MultiPolygon"
     minx, _, maxx, _ = footprint.bounds
     assert minx >= -180 and maxx <= 180 and footprint.area < 1
@@ -195,4 +201,4 @@ def test_a_feature_without_a_usable_footprint_is_named() -> None:
     feature = copy.deepcopy(seed("oneatlas_search_feature_seed001.json"))
     feature["geometry"] = {"type": "Polygon", "coordinates": [[[1, 1], [1, 1], [1, 1], [1, 1]]]}
     with pytest.raises(ValueError, match="dd2595dd"):
-        oneatlas_scenes([feature], sandbox=False)
+        oneatlas_scenes([item(feature)], sandbox=False)

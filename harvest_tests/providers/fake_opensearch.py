@@ -16,6 +16,7 @@ import orjson
 from harvest.timestamps import parse_ns as _parse_ns
 
 WINDOW = 10_000
+_SQUARE = {"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 1], [0, 0]]]}
 parse_ns = lru_cache(maxsize=None)(_parse_ns)
 
 
@@ -62,7 +63,7 @@ class FakeOpenSearch:
             return httpx.Response(400, json={"message": "Result window is too large"})
         self.pages.append((page, size))
         features = [
-            {"type": "Feature", "geometry": None, "properties": {**item}} for item in hits[start : start + size]
+            {"type": "Feature", "geometry": _SQUARE, "properties": {**item}} for item in hits[start : start + size]
         ]
         return httpx.Response(
             200,

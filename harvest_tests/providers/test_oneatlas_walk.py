@@ -46,7 +46,7 @@ def items(groups: list[tuple[int, int]]) -> list[dict[str, str]]:
 
 
 def walk_ids(client: OneAtlasClient, **kwargs: str) -> list[str]:
-    return [f["properties"]["id"] for f in client.walk({}, **kwargs)]
+    return [item.id for item in client.walk({}, **kwargs)]
 
 
 @pytest.mark.parametrize(

@@ -36,6 +36,10 @@ def instants(values: Sequence[str | None]) -> pa.TimestampArray:
 
 def numbers(values: Sequence[Any]) -> pa.DoubleArray:
     """Numbers that may arrive as numbers, numeric strings or nothing."""
+    try:
+        return pa.array(values, type=pa.float64())
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        pass  # strings among them: the forgiving path
     out = np.full(len(values), np.nan)
     present = np.zeros(len(values), dtype=bool)
     for index, value in enumerate(values):
@@ -108,7 +112,7 @@ class SceneColumns:
             "quicklook_url": pa.array(self.quicklook_url, type=pa.string()),
             "sandbox": pa.array([self.sandbox] * n, type=pa.bool_()),
             "geometry": footprints_to_wkb(footprints),
-            "raw": pa.array([r.decode() for r in self.raw], type=pa.string()),
+            "raw": pa.array(self.raw, type=pa.binary()).cast(pa.string()),
         }
         return pa.RecordBatch.from_arrays([columns[f.name] for f in SCENE_SCHEMA], schema=SCENE_SCHEMA)
 

@@ -10,13 +10,12 @@ import pyarrow as pa
 from harvest.catalog.normalize.acquisitions import acquisition_id
 from harvest.catalog.normalize.columns import SceneColumns, raw_json
 from harvest.catalog.normalize.oneatlas import oneatlas_scenes
+from harvest.providers.oneatlas_wire import CatalogItem
 
 
-def import_scenes(
-    features: Iterable[Mapping[str, Any]], *, sandbox: bool, aoi_ids: list[str] | None = None
-) -> pa.RecordBatch:
-    """TPDI search features: OneAtlas's own, so OneAtlas's normaliser with the import's provider name."""
-    return oneatlas_scenes(features, sandbox=sandbox, aoi_ids=aoi_ids, provider="sentinelhub-import")
+def import_scenes(items: Iterable[CatalogItem], *, sandbox: bool, aoi_ids: list[str] | None = None) -> pa.RecordBatch:
+    """TPDI search results: OneAtlas's own features, so OneAtlas's normaliser under the import's provider name."""
+    return oneatlas_scenes(items, sandbox=sandbox, aoi_ids=aoi_ids, provider="sentinelhub-import")
 
 
 def catalog_scenes(

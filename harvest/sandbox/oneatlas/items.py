@@ -10,6 +10,7 @@ from functools import cached_property
 
 import numpy as np
 
+from harvest.sandbox import textarrays
 from harvest.sandbox.world.sensors import SENSORS
 from harvest.sandbox.world.world import SceneState, View
 from harvest.timestamps import NS_PER_S
@@ -32,7 +33,7 @@ WORKSPACE_CODES = {"public": 0, PUBLIC_WORKSPACE_ID: 0, "public-pneo": 1, PUBLIC
 
 _SENSOR_CONSTELLATION = np.array([CONSTELLATIONS.get(s.constellation, -1) for s in SENSORS], dtype=np.int8)
 _SENSOR_RESOLUTION = np.array([s.gsd_m for s in SENSORS])
-_PLATFORM_NAMES = [s.platform for s in SENSORS]
+_PLATFORM_CODES = [s.platform if len(s.platform) == 5 else "?????" for s in SENSORS]  # Airbus: 5 letters
 _STATIONS = ("FR1", "SV1", "KIR", "FR1", "TWN", "FR1")
 RESOLUTION_BY_CONSTELLATION = {"PHR": 0.5, "PNEO": 0.3, "SPOT": 1.5}
 
@@ -86,36 +87,64 @@ class ItemFacts:
         return self._acq.published_ns[self.rows]
 
     @cached_property
+    def acquired_ms_array(self) -> np.ndarray:
+        """ISO text to the millisecond, without zone, as a fixed-width numpy str array."""
+        return np.datetime_as_string(self.acquired_ns.astype("datetime64[ns]"), unit="ms")
+
+    @cached_property
     def acquired_ms_text(self) -> list[str]:
-        return np.datetime_as_string(self.acquired_ns.astype("datetime64[ns]"), unit="ms").tolist()
+        return self.acquired_ms_array.tolist()
 
     @cached_property
     def identifiers(self) -> tuple[list[str], list[str], list[str], list[str]]:
-        """(archiveIdentifier, sourceIdentifier, acquisitionIdentifier, acquisitionStation) per item."""
-        archive, source, acquisition, stations = [], [], [], []
-        lon = self._acq.lon[self.rows].tolist()
-        lat = self._acq.lat[self.rows].tolist()
-        for t, sensor, noise, x, y in zip(
-            self.acquired_ms_text, self.sensor.tolist(), self.noise.tolist(), lon, lat, strict=True
-        ):
-            platform = _PLATFORM_NAMES[sensor]
-            constellation = SENSORS[sensor].constellation
-            stamp = f"{t[0:4]}{t[5:7]}{t[8:10]}{t[11:13]}{t[14:16]}{t[17:19]}{t[20]}"
-            cell = f"{'E' if x >= 0 else 'W'}{abs(int(x)):03d}{'N' if y >= 0 else 'S'}{abs(int(y)):02d}"
-            station = _STATIONS[noise % len(_STATIONS)]
-            if constellation == "SPOT":
-                ds = f"DS_{platform}_{stamp}_{station}_{station}_{station}_{station}_{cell}_{noise % 100000:05d}"
-            else:
-                ds = f"DS_{platform}_{stamp}_{station}_PX_{cell}_{noise % 10000:04d}_{noise // 7 % 100000:05d}"
-            archive.append(ds)
-            if constellation == "PNEO":
-                source.append(f"{platform}_{t[0:4]}{t[5:7]}{t[8:10]}T{t[11:13]}{t[14:16]}{t[17:19]}_BUNDLE-FS_PRIMARY")
-                acquisition.append(f"ACQ_{platform}_{noise:014d}")
-            else:
-                source.append(ds)
-                acquisition.append("")
-            stations.append(station)
-        return archive, source, acquisition, stations
+        """(archiveIdentifier, sourceIdentifier, acquisitionIdentifier, acquisitionStation) per item.
+
+        DS_<platform>_<YYYYMMDDhhmmss + tenths>_<station>..._<E|W><lon><N|S><lat>_<numbers>, as in
+        seed 001; built column-wise (every Airbus platform name has five characters).
+        """
+        n = len(self)
+        if n == 0:
+            return [], [], [], []
+        noise = self.noise
+        time = textarrays.codes(self.acquired_ms_array)  # YYYY-MM-DDThh:mm:ss.sss
+        stamp = time[:, [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18, 20]]
+        platform = textarrays.choose(self.sensor, _PLATFORM_CODES)
+        station_index = noise % len(_STATIONS)
+        station = textarrays.choose(station_index, list(_STATIONS))
+        lon = self._acq.lon[self.rows]
+        lat = self._acq.lat[self.rows]
+        cell = np.concatenate(
+            [
+                textarrays.choose((lon < 0).astype(np.int64), ["E", "W"]),
+                textarrays.digits(np.abs(lon).astype(np.int64), 3),
+                textarrays.choose((lat < 0).astype(np.int64), ["N", "S"]),
+                textarrays.digits(np.abs(lat).astype(np.int64), 2),
+            ],
+            axis=1,
+        )
+        underscore = textarrays.literal("_", n)
+        spot = textarrays.texts(
+            textarrays.literal("DS_", n), platform, underscore, stamp, underscore, station, underscore, station,
+            underscore, station, underscore, station, underscore, cell, underscore, textarrays.digits(noise, 5),
+        )  # fmt: skip
+        others = textarrays.texts(
+            textarrays.literal("DS_", n), platform, underscore, stamp, underscore, station,
+            textarrays.literal("_PX_", n), cell, underscore, textarrays.digits(noise, 4), underscore,
+            textarrays.digits(noise // 7, 5),
+        )  # fmt: skip
+        pneo_source = textarrays.texts(
+            platform, underscore, time[:, [0, 1, 2, 3, 5, 6, 8, 9]], textarrays.literal("T", n),
+            time[:, [11, 12, 14, 15, 17, 18]], textarrays.literal("_BUNDLE-FS_PRIMARY", n),
+        )  # fmt: skip
+        pneo_acquisition = textarrays.texts(
+            textarrays.literal("ACQ_", n), platform, underscore, textarrays.digits(noise, 14)
+        )
+        constellation = self.constellation_code.tolist()
+        spot_code, pneo_code = CONSTELLATIONS["SPOT"], CONSTELLATIONS["PNEO"]
+        archive = [s if c == spot_code else o for c, s, o in zip(constellation, spot, others, strict=True)]
+        source = [p if c == pneo_code else a for c, p, a in zip(constellation, pneo_source, archive, strict=True)]
+        acquisition = [q if c == pneo_code else "" for c, q in zip(constellation, pneo_acquisition, strict=True)]
+        return archive, source, acquisition, [_STATIONS[i] for i in station_index.tolist()]
 
     def text(self, name: str) -> list[str] | None:
         """Values of an identifier property by its OneAtlas name (None if not an identifier)."""
