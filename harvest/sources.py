@@ -77,14 +77,31 @@ class SceneSource(Protocol):
     def close(self) -> None: ...
 
 
-class OneAtlasSource:
+class _ClientSource:
+    """What every source does the same way: request counts, a description, closing the client."""
+
+    provider: str
+    client: OneAtlasClient | ArlulaClient | SentinelHubClient
+
+    def __init__(self, client: OneAtlasClient | ArlulaClient | SentinelHubClient) -> None:
+        self.client = client
+        self.sandbox = client.settings.sandbox
+
+    def stats(self) -> RequestStats:
+        return self.client.http.stats
+
+    def describe(self) -> str:
+        return self.client.settings.describe()
+
+    def close(self) -> None:
+        self.client.close()
+
+
+class OneAtlasSource(_ClientSource):
     """OneAtlas: per AOI, every item acquired in the window (walked past the 10,000 cap)."""
 
     provider = "oneatlas"
-
-    def __init__(self, client: OneAtlasClient) -> None:
-        self.client = client
-        self.sandbox = client.settings.sandbox
+    client: OneAtlasClient
 
     def scenes(self, aois: Sequence[Aoi], window: Window) -> pa.Table:
         batches = []
@@ -115,24 +132,12 @@ class OneAtlasSource:
     def deleted_since(self, since: str) -> list[dict[str, Any]]:
         return list(self.client.deleted_since(since))
 
-    def stats(self) -> RequestStats:
-        return self.client.http.stats
 
-    def describe(self) -> str:
-        return self.client.settings.describe()
-
-    def close(self) -> None:
-        self.client.close()
-
-
-class ArlulaSource:
+class ArlulaSource(_ClientSource):
     """Arlula: per AOI, every scene captured on the window's days, with that AOI's offer."""
 
     provider = "arlula"
-
-    def __init__(self, client: ArlulaClient) -> None:
-        self.client = client
-        self.sandbox = client.settings.sandbox
+    client: ArlulaClient
 
     def scenes(self, aois: Sequence[Aoi], window: Window) -> pa.Table:
         start, end = window.start.date(), (window.end - timedelta(microseconds=1)).date()
@@ -143,15 +148,6 @@ class ArlulaSource:
             kept = [r for r in results if _inside(r.get("date"), first, last) and _covers(r, aoi)]
             per_aoi.append((aoi.id, kept))
         return merge_scene_rows([arlula_scenes(per_aoi, sandbox=self.sandbox)])
-
-    def stats(self) -> RequestStats:
-        return self.client.http.stats
-
-    def describe(self) -> str:
-        return f"Arlula: {'sandbox' if self.sandbox else 'live'} at {self.client.settings.url}"
-
-    def close(self) -> None:
-        self.client.close()
 
 
 def _inside(moment: str | None, first_ns: int, end_ns: int) -> bool:
@@ -170,14 +166,11 @@ def _covers(result: Mapping[str, Any], aoi: Aoi) -> bool:
     return bool(footprint_from_geojson({"type": "Polygon", "coordinates": ring}).intersects(aoi.geometry))
 
 
-class SentinelHubImportSource:
+class SentinelHubImportSource(_ClientSource):
     """Sentinel Hub third-party import, provider AIRBUS: Pléiades and SPOT products over each AOI."""
 
     provider = "sentinelhub-import"
-
-    def __init__(self, client: SentinelHubClient) -> None:
-        self.client = client
-        self.sandbox = client.settings.sandbox
+    client: SentinelHubClient
 
     def scenes(self, aois: Sequence[Aoi], window: Window) -> pa.Table:
         batches = []
@@ -192,25 +185,16 @@ class SentinelHubImportSource:
                 batches.append(import_scenes(features, sandbox=self.sandbox, aoi_ids=[aoi.id]))
         return merge_scene_rows(batches)
 
-    def stats(self) -> RequestStats:
-        return self.client.http.stats
 
-    def describe(self) -> str:
-        return f"Sentinel Hub import: {'sandbox' if self.sandbox else 'live'} at {self.client.settings.url}"
-
-    def close(self) -> None:
-        self.client.close()
-
-
-class SentinelHubCatalogSource:
+class SentinelHubCatalogSource(_ClientSource):
     """Sentinel Hub's STAC catalog: Sentinel-2 L2A items over each AOI."""
 
     provider = "sentinelhub-catalog"
+    client: SentinelHubClient
 
     def __init__(self, client: SentinelHubClient, collection: str = CATALOG_COLLECTION) -> None:
-        self.client = client
+        super().__init__(client)
         self.collection = collection
-        self.sandbox = client.settings.sandbox
 
     def scenes(self, aois: Sequence[Aoi], window: Window) -> pa.Table:
         batches = []
@@ -220,15 +204,6 @@ class SentinelHubCatalogSource:
             )
             batches.append(catalog_scenes(items, sandbox=self.sandbox, aoi_ids=[aoi.id]))
         return merge_scene_rows(batches)
-
-    def stats(self) -> RequestStats:
-        return self.client.http.stats
-
-    def describe(self) -> str:
-        return f"Sentinel Hub catalog: {'sandbox' if self.sandbox else 'live'} at {self.client.settings.url}"
-
-    def close(self) -> None:
-        self.client.close()
 
 
 def build_source(provider: str, env: Mapping[str, str] | None = None, sandbox_url: str | None = None) -> SceneSource:

@@ -88,11 +88,18 @@ def run_search(sandbox: Sandbox, request: Request, params: dict[str, Any]) -> Re
     hits = engine(sandbox).hits(parsed, now, lambda: delivered_items(sandbox, now))
     start = parsed.start_index
     features = render_features(sandbox, hits, start, start + parsed.items_per_page, now)
-    head = (
-        f'{{"error":false,"type":"FeatureCollection","totalResults":{min(hits.total, RESULT_WINDOW)},'
-        f'"startIndex":{start},"itemsPerPage":{parsed.items_per_page},"features":['
+    return raw_json_response(
+        opensearch_envelope(min(hits.total, RESULT_WINDOW), start, parsed.items_per_page, features)
     )
-    return raw_json_response((head + ",".join(features) + "]}").encode())
+
+
+def opensearch_envelope(total: int, start_index: int, items_per_page: int, features: list[str]) -> bytes:
+    """A SearchResponse body around already rendered features."""
+    head = (
+        f'{{"error":false,"type":"FeatureCollection","totalResults":{total},'
+        f'"startIndex":{start_index},"itemsPerPage":{items_per_page},"features":['
+    )
+    return (head + ",".join(features) + "]}").encode()
 
 
 async def opensearch_v1(request: Request) -> Response:

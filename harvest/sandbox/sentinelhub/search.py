@@ -13,7 +13,7 @@ from harvest.sandbox.images import preview_jpeg
 from harvest.sandbox.oneatlas.items import ItemFacts
 from harvest.sandbox.oneatlas.lookup import CatalogItem, public_item
 from harvest.sandbox.oneatlas.query import SearchEngine, SearchError, SearchHits, SearchRequest, parse_search
-from harvest.sandbox.oneatlas.search import renderer
+from harvest.sandbox.oneatlas.search import opensearch_envelope, renderer
 from harvest.sandbox.sentinelhub.airbus import COLLECTIONS, check_provider, parse_input
 from harvest.sandbox.sentinelhub.auth import refuse_unauthenticated
 from harvest.sandbox.sentinelhub.body import json_body
@@ -92,11 +92,7 @@ async def native_search(request: Request) -> Response:
     found = hits(sandbox, parsed, now)
     start = parsed.start_index
     features = render(sandbox, found, start, start + parsed.items_per_page, now)
-    head = (
-        f'{{"error":false,"type":"FeatureCollection","totalResults":{len(found.index)},'
-        f'"startIndex":{start},"itemsPerPage":{parsed.items_per_page},"features":['
-    )
-    return raw_json_response((head + ",".join(features) + "]}").encode())
+    return raw_json_response(opensearch_envelope(len(found.index), start, parsed.items_per_page, features))
 
 
 def sellable_item(sandbox: Sandbox, product_id: str, now_ns: int) -> CatalogItem | None:
