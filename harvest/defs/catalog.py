@@ -1,0 +1,191 @@
+"""The catalog assets: one per provider source, and the unified scene catalog, partitioned by acquisition day."""
+
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, timedelta
+
+import dagster as dg
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from harvest.catalog import checks
+from harvest.catalog.schema import DESCRIPTIONS, SCENE_SCHEMA
+from harvest.catalog.store import UNIFIED, CatalogStore
+from harvest.catalog.unify import unify
+from harvest.defs.partitions import catalog_days
+from harvest.defs.resources import HarvestResource
+from harvest.harvesting import days_between, harvest_days
+from harvest.sources import PROVIDERS
+
+ASSET_NAMES = {
+    "oneatlas": "oneatlas_scenes",
+    "arlula": "arlula_scenes",
+    "sentinelhub-import": "sentinelhub_import_scenes",
+    "sentinelhub-catalog": "sentinelhub_catalog_scenes",
+}
+SCENE_CATALOG = "scene_catalog"
+DESCRIPTIONS_BY_PROVIDER = {
+    "oneatlas": "OneAtlas archive scenes (Pléiades, Pléiades Neo, SPOT) over the AOIs, a GeoParquet file a day.",
+    "arlula": "Arlula marketplace scenes over the AOIs with each AOI's price, a GeoParquet file a day.",
+    "sentinelhub-import": "Pléiades and SPOT products offered by Sentinel Hub import, a GeoParquet file a day.",
+    "sentinelhub-catalog": "Sentinel-2 L2A items from Sentinel Hub's STAC catalog over the AOIs, a file a day.",
+}
+# how old the newest scene may be before the catalog counts as stale (revisit times differ)
+MAX_AGE = {
+    "oneatlas": timedelta(days=3),
+    "arlula": timedelta(days=7),
+    "sentinelhub-import": timedelta(days=3),
+    "sentinelhub-catalog": timedelta(days=10),
+}
+CHECKS = ("schema", "unique_scenes", "valid_footprints", "footprints_meet_aois", "freshness")
+
+COLUMN_SCHEMA = dg.TableSchema(
+    columns=[dg.TableColumn(f.name, str(f.type), description=DESCRIPTIONS[f.name]) for f in SCENE_SCHEMA]
+)
+
+
+def _days(context: dg.AssetExecutionContext) -> list[date]:
+    window = context.partition_time_window
+    return days_between(window.start.date(), (window.end - timedelta(seconds=1)).date())
+
+
+def _read(store: CatalogStore, provider: str, days: Sequence[date]) -> pa.Table:
+    return pa.concat_tables([store.read_day(provider, day) for day in days])
+
+
+def _newest_acquisition(store: CatalogStore, provider: str) -> datetime | None:
+    for day in reversed(store.days(provider)):
+        table = store.read_day(provider, day)
+        if len(table):
+            newest = pc.max(table.column("acquired")).as_py()
+            return newest.replace(tzinfo=UTC) if newest.tzinfo is None else newest
+    return None
+
+
+def _check_results(
+    name: str, provider: str, table: pa.Table, paths: list, aois: dict, store: CatalogStore
+) -> list[dg.AssetCheckResult]:
+    outcomes = {
+        "schema": checks.schema_matches(paths),
+        "unique_scenes": checks.unique_scenes(table),
+        "valid_footprints": checks.valid_footprints(table),
+        "footprints_meet_aois": checks.footprints_meet_aois(table, aois),
+        "freshness": checks.fresh(_newest_acquisition(store, provider), datetime.now(UTC), MAX_AGE[provider]),
+    }
+    return [
+        dg.AssetCheckResult(
+            asset_key=name,
+            check_name=check,
+            passed=outcome.passed,
+            description=outcome.description,
+            metadata=outcome.metadata,
+            severity=dg.AssetCheckSeverity.WARN if check == "freshness" else dg.AssetCheckSeverity.ERROR,
+        )
+        for check, outcome in outcomes.items()
+    ]
+
+
+def build_provider_asset(provider: str) -> dg.AssetsDefinition:
+    """The catalog asset of one provider source."""
+    name = ASSET_NAMES[provider]
+
+    @dg.asset(
+        name=name,
+        description=DESCRIPTIONS_BY_PROVIDER[provider],
+        partitions_def=catalog_days,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        pool=f"provider-{provider}",
+        group_name="catalog",
+        kinds={"geoparquet"},
+        check_specs=[dg.AssetCheckSpec(check, asset=name) for check in CHECKS],
+        metadata={"provider": provider},
+    )
+    def provider_scenes(context: dg.AssetExecutionContext, harvest: HarvestResource) -> dg.MaterializeResult:
+        days = _days(context)
+        selected = harvest.provider_aois(provider)
+        for problem in selected.problems:
+            context.log.warning(f"{provider}: {problem}")
+        store = harvest.store()
+        source = harvest.source(provider)
+        context.log.info(f"harvesting {len(days)} day(s) from {source.describe()} over {len(selected.aois)} AOI(s)")
+
+        def on_day(result) -> None:
+            context.log.info(f"{result.day}: {result.scenes} scene(s) -> {result.path}")
+            if harvest.on_day is not None:
+                harvest.on_day(result)
+
+        try:
+            report = harvest_days(source, selected.aois, days, store, on_day=on_day)
+        finally:
+            source.close()
+        paths = [d.path for d in report.days]
+        table = _read(store, provider, days)
+        aoi_geometries = {aoi.id: aoi.geometry for aoi in selected.aois}
+        metadata = {
+            "dagster/row_count": report.scenes,
+            "dagster/column_schema": COLUMN_SCHEMA,
+            "path": dg.MetadataValue.path(str(paths[0] if len(paths) == 1 else store.root / provider)),
+            "days": len(days),
+            "provider": provider,
+            "sandbox": report.sandbox,
+            "aois": ", ".join(sorted(aoi_geometries)) or "(none)",
+            "provider_requests": report.requests.describe(),
+        }
+        return dg.MaterializeResult(
+            metadata=metadata,
+            check_results=_check_results(name, provider, table, paths, aoi_geometries, store),
+        )
+
+    return provider_scenes
+
+
+oneatlas_scenes = build_provider_asset("oneatlas")
+arlula_scenes = build_provider_asset("arlula")
+sentinelhub_import_scenes = build_provider_asset("sentinelhub-import")
+sentinelhub_catalog_scenes = build_provider_asset("sentinelhub-catalog")
+
+
+@dg.asset(
+    name=SCENE_CATALOG,
+    partitions_def=catalog_days,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    deps=[ASSET_NAMES[p] for p in PROVIDERS],
+    group_name="catalog",
+    kinds={"geoparquet"},
+    check_specs=[dg.AssetCheckSpec(check, asset=SCENE_CATALOG) for check in ("schema", "unique_scenes")],
+)
+def scene_catalog(context: dg.AssetExecutionContext, harvest: HarvestResource) -> dg.MaterializeResult:
+    """Every provider's offers of a day in one file, the same acquisition's offers side by side."""
+    store = harvest.store()
+    paths, offers, acquisitions, shared = [], 0, 0, 0
+    by_provider: dict[str, int] = {}
+    for day in _days(context):
+        table, summary = unify([store.read_day(provider, day) for provider in PROVIDERS])
+        written = store.write_day(UNIFIED, day, table)
+        paths.append(written.path)
+        offers += summary.offers
+        acquisitions += summary.acquisitions
+        shared += summary.multi_provider_acquisitions
+        for provider, count in summary.offers_by_provider.items():
+            by_provider[provider] = by_provider.get(provider, 0) + count
+    table = _read(store, UNIFIED, _days(context))
+    outcomes = {"schema": checks.schema_matches(paths), "unique_scenes": checks.unique_scenes(table)}
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": offers,
+            "dagster/column_schema": COLUMN_SCHEMA,
+            "path": dg.MetadataValue.path(str(paths[0] if len(paths) == 1 else store.root / UNIFIED)),
+            "acquisitions": acquisitions,
+            "acquisitions_offered_by_several_providers": shared,
+            "offers_by_provider": dg.MetadataValue.json(by_provider),
+        },
+        check_results=[
+            dg.AssetCheckResult(
+                asset_key=SCENE_CATALOG,
+                check_name=check,
+                passed=o.passed,
+                description=o.description,
+                metadata=o.metadata,
+            )
+            for check, o in outcomes.items()
+        ],
+    )
