@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 HARVEST_DATA_DIR ?= data
 export HARVEST_DATA_DIR
 
-.PHONY: dev test lint format bench sandbox clean
+.PHONY: dev test lint format bench sandbox clean browser
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "harvest needs Python 3.11; set PYTHON=/path/to/python3.11")'
@@ -22,8 +22,26 @@ dev: $(STAMP)
 sandbox: $(STAMP)
 	$(BIN)/harvest sandbox serve
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(BIN)/pytest -n auto
+
+# Debian's chromium, for the browser test (Playwright drives it and downloads no browser): installed
+# when missing, as root or with password-less sudo; otherwise this says how, and that test skips.
+APT_CHROMIUM := apt-get install -y -qq --no-install-recommends chromium \
+	|| (apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium)
+browser:
+	@if [ -x /usr/bin/chromium ]; then :; \
+	elif ! command -v apt-get >/dev/null; then \
+	  echo "make browser: no apt-get here: install chromium as /usr/bin/chromium, or the browser test skips" >&2; \
+	elif [ "$$(id -u)" = 0 ]; then \
+	  DEBIAN_FRONTEND=noninteractive sh -c '$(APT_CHROMIUM)' \
+	    || echo "make browser: installing chromium failed; the browser test skips" >&2; \
+	elif sudo -n true 2>/dev/null; then \
+	  sudo -n env DEBIAN_FRONTEND=noninteractive sh -c '$(APT_CHROMIUM)' \
+	    || echo "make browser: installing chromium failed; the browser test skips" >&2; \
+	else \
+	  echo "make browser: run 'sudo apt-get install chromium' once, or the browser test skips" >&2; \
+	fi
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import argparse
 
-from benchmarks import harvest_catalog, sandbox_search
+from benchmarks import dagster_backfill, delivery_download, harvest_catalog, sandbox_search
 
-BENCHMARKS = {"sandbox": sandbox_search.run, "harvest": harvest_catalog.run}
+BENCHMARKS = {"sandbox": sandbox_search.run, "harvest": harvest_catalog.run, "backfill": dagster_backfill.run}
+BENCHMARKS["delivery"] = delivery_download.run
 
 
 def main() -> None:

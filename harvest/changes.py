@@ -24,7 +24,8 @@ from harvest.timestamps import format_rfc3339_nano, parse_ns
 CURSOR_VERSION = 1
 
 
-def _digest(text: str, size: int = 9) -> str:
+def short_digest(text: str, size: int = 9) -> str:
+    """A short, URL-safe digest of `text` (run keys and cursor entries)."""
     return base64.urlsafe_b64encode(hashlib.blake2b(text.encode(), digest_size=size).digest()).decode()
 
 
@@ -45,10 +46,17 @@ class UpdateCursor:
     since: str
     deleted_since: str
     recent: dict[str, int] = field(default_factory=dict)  # digest of (id, updated) -> updated ns
+    gone: dict[str, int] = field(default_factory=dict)  # digest of (id, deleted) -> deleted ns
 
     def to_json(self) -> str:
         return orjson.dumps(
-            {"v": CURSOR_VERSION, "since": self.since, "deleted_since": self.deleted_since, "recent": self.recent}
+            {
+                "v": CURSOR_VERSION,
+                "since": self.since,
+                "deleted_since": self.deleted_since,
+                "recent": self.recent,
+                "gone": self.gone,
+            }
         ).decode()
 
     @classmethod
@@ -57,12 +65,19 @@ class UpdateCursor:
         if text:
             data = orjson.loads(text)
             if data.get("v") == CURSOR_VERSION:
-                return cls(data["since"], data["deleted_since"], dict(data.get("recent", {})))
+                return cls(
+                    data["since"], data["deleted_since"], dict(data.get("recent", {})), dict(data.get("gone", {}))
+                )
         moment = format_rfc3339_nano(int(start.astimezone(UTC).timestamp() * 1e9))
         return cls(moment, moment)
 
     def overlap_start(self, overlap_ns: int) -> str:
+        """Where the next read of the update feed starts: the cursor minus the overlap."""
         return format_rfc3339_nano(parse_ns(self.since) - overlap_ns)
+
+    def deleted_overlap_start(self, overlap_ns: int) -> str:
+        """Where the next read of the deleted feed starts."""
+        return format_rfc3339_nano(parse_ns(self.deleted_since) - overlap_ns)
 
 
 @dataclass(frozen=True)
@@ -90,7 +105,7 @@ def updated_days(
         for scene_id, moment, day in zip(ids, updated, acquisition_days(table), strict=True):
             read += 1
             newest = max(newest, moment)
-            digest = _digest(f"{scene_id}@{moment}")
+            digest = short_digest(f"{scene_id}@{moment}")
             if digest in recent:
                 continue
             recent[digest] = moment
@@ -99,8 +114,35 @@ def updated_days(
                 per_day[day].append(digest)
     horizon = newest - overlap_ns
     kept = {digest: moment for digest, moment in recent.items() if moment >= horizon}
-    days = {day: _digest("|".join(sorted(digests))) for day, digests in per_day.items()}
-    return Changes(days, UpdateCursor(format_rfc3339_nano(newest), cursor.deleted_since, kept), read, new)
+    days = {day: short_digest("|".join(sorted(digests))) for day, digests in per_day.items()}
+    return Changes(days, UpdateCursor(format_rfc3339_nano(newest), cursor.deleted_since, kept, cursor.gone), read, new)
+
+
+@dataclass(frozen=True)
+class Deletions:
+    """The scenes newly deleted in one read of the deleted feed, and the cursor after it."""
+
+    scene_ids: list[str]
+    cursor: UpdateCursor
+
+
+def new_deletions(tombstones: Iterable[Mapping[str, str]], cursor: UpdateCursor, *, overlap_ns: int) -> Deletions:
+    """Fold tombstones ({id, deletedDate}, read from `cursor.deleted_since` minus the overlap) into new ones."""
+    gone = dict(cursor.gone)
+    newest = parse_ns(cursor.deleted_since)
+    fresh: list[str] = []
+    for tombstone in tombstones:
+        moment = parse_ns(tombstone["deletedDate"])
+        newest = max(newest, moment)
+        digest = short_digest(f"{tombstone['id']}@{moment}")
+        if digest not in gone:
+            gone[digest] = moment
+            fresh.append(tombstone["id"])
+    kept = {digest: moment for digest, moment in gone.items() if moment >= newest - overlap_ns}
+    return Deletions(fresh, UpdateCursor(cursor.since, format_rfc3339_nano(newest), cursor.recent, kept))
+
+
+EMPTY = "empty"
 
 
 def day_fingerprints(table: pa.Table) -> dict[date, str]:
@@ -109,16 +151,16 @@ def day_fingerprints(table: pa.Table) -> dict[date, str]:
     columns = [table.column(name).to_pylist() for name in ("scene_id", "price_amount", "cloud_cover", "updated")]
     for day, scene, price, cloud, updated in zip(acquisition_days(table), *columns, strict=True):
         rows[day].append(f"{scene}|{price}|{cloud}|{updated}")
-    return {day: _digest("\n".join(sorted(values))) for day, values in rows.items()}
+    return {day: short_digest("\n".join(sorted(values))) for day, values in rows.items()}
 
 
 def changed_fingerprints(
-    current: Mapping[date, str], previous: Mapping[str, str], window_days: Iterable[date]
+    current: Mapping[date, str], previous: Mapping[date, str], window_days: Iterable[date]
 ) -> dict[date, str]:
-    """Days of the window whose fingerprint differs from last time (a day that emptied counts too)."""
+    """Days of the window whose fingerprint differs from the previous one (a day that emptied counts too)."""
     changed = {}
     for day in window_days:
-        now = current.get(day, "empty")
-        if previous.get(day.isoformat()) != now:
+        now = current.get(day, EMPTY)
+        if previous.get(day, EMPTY) != now:
             changed[day] = now
     return changed

@@ -8,6 +8,9 @@ from pathlib import Path
 
 import click
 
+from harvest.commands.backfill import backfill
+from harvest.commands.catalog import catalog
+from harvest.commands.dev import dev
 from harvest.sandbox.clock import CLOCK_HELP, ClockSpec, ClockSpecError
 from harvest.sandbox.faults import FAULTS_HELP, FaultSpecError, parse_faults
 
@@ -23,12 +26,8 @@ def main() -> None:
     """harvest: a living catalog of commercial satellite imagery, and the orders that buy it."""
 
 
-@main.command()
-@click.option("--port", default=8765, show_default=True, type=int, help="Sandbox port.")
-def dev(port: int) -> None:
-    """Run harvest locally: the sandbox for every provider without credentials."""
-    ctx = click.get_current_context()
-    ctx.invoke(sandbox_serve, port=port, state_dir=data_dir() / "sandbox")
+main.add_command(dev)
+main.add_command(backfill)
 
 
 @main.group()
@@ -120,6 +119,9 @@ def sandbox_serve(
         raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
     except KeyboardInterrupt:
         pass
+
+
+main.add_command(catalog)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ import logging
 import os
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 import pyarrow as pa
@@ -223,9 +223,3 @@ def build_source(provider: str, env: Mapping[str, str] | None = None, sandbox_ur
         log.info("%s: no credentials in the environment, using the sandbox (%s)", provider, source.describe())
     return source
 
-
-def day_window(day: datetime | str) -> Window:
-    """The UTC day [00:00, next 00:00) of a date or 'YYYY-MM-DD'."""
-    start = datetime.fromisoformat(day) if isinstance(day, str) else day
-    start = start.replace(hour=0, minute=0, second=0, microsecond=0, tzinfo=start.tzinfo or UTC)
-    return Window(start, start + timedelta(days=1))

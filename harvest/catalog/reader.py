@@ -10,7 +10,7 @@ exact footprint and the AOIs.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -26,7 +26,7 @@ from harvest.catalog.schema import SCENE_SCHEMA, STORED_SCHEMA
 DEFAULT_BATCH_SIZE = 65_536
 CRS = "EPSG:4326"
 
-Source = str | os.PathLike[str]
+Source = str | os.PathLike[str] | Sequence[str | os.PathLike[str]]  # a file, a directory, or a list of files
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,9 @@ class ScanPlan:
 
 
 def catalog_files(source: Source) -> tuple[Path, ...]:
-    """The catalog's Parquet files: `source` itself, or every visible *.parquet under it, sorted."""
+    """The catalog's Parquet files: `source` itself, every visible *.parquet under it (sorted), or the files listed."""
+    if not isinstance(source, str | os.PathLike):
+        return tuple(Path(path) for path in source)
     root = Path(source)
     if root.is_file():
         return (root,)

@@ -10,12 +10,14 @@ day is idempotent and a reader never sees half a file.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from harvest.catalog.schema import SCENE_SCHEMA
@@ -59,6 +61,23 @@ class CatalogStore:
         if not folder.is_dir():
             return []
         return sorted(date.fromisoformat(p.stem) for p in folder.glob("*.parquet") if not p.name.startswith("."))
+
+    def locate(self, provider: str, scene_ids: Iterable[str]) -> dict[str, date]:
+        """The acquisition day of each of these scenes the provider's catalog holds (the others are absent)."""
+        wanted = sorted(set(scene_ids))
+        files = [str(p) for p in self.files(provider)]
+        if not wanted or not files:
+            return {}
+        table = ds.dataset(files, format="parquet").to_table(
+            columns=["scene_id", "__filename"],
+            filter=pc.field("scene_id").isin(wanted),
+        )
+        return {
+            scene_id: date.fromisoformat(Path(file).stem)
+            for scene_id, file in zip(
+                table.column("scene_id").to_pylist(), table.column("__filename").to_pylist(), strict=True
+            )
+        }
 
     def files(self, provider: str | None = None) -> Iterator[Path]:
         folders = [self.root / provider] if provider else [p for p in sorted(self.root.glob("*")) if p.is_dir()]

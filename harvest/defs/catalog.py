@@ -36,6 +36,8 @@ MAX_AGE = {
     "sentinelhub-import": timedelta(days=3),
     "sentinelhub-catalog": timedelta(days=10),
 }
+# one unification of a day at a time, so the last one to run has seen every provider's newest file
+UNIFY_POOL = "catalog-unify"
 CHECKS = ("schema", "unique_scenes", "valid_footprints", "footprints_meet_aois", "freshness")
 
 COLUMN_SCHEMA = dg.TableSchema(
@@ -62,14 +64,14 @@ def _newest_acquisition(store: CatalogStore, provider: str) -> datetime | None:
 
 
 def _check_results(
-    name: str, provider: str, table: pa.Table, paths: list, aois: dict, store: CatalogStore
+    name: str, provider: str, table: pa.Table, paths: list, aois: dict, store: CatalogStore, now: datetime
 ) -> list[dg.AssetCheckResult]:
     outcomes = {
         "schema": checks.schema_matches(paths),
         "unique_scenes": checks.unique_scenes(table),
         "valid_footprints": checks.valid_footprints(table),
         "footprints_meet_aois": checks.footprints_meet_aois(table, aois),
-        "freshness": checks.fresh(_newest_acquisition(store, provider), datetime.now(UTC), MAX_AGE[provider]),
+        "freshness": checks.fresh(_newest_acquisition(store, provider), now, MAX_AGE[provider]),
     }
     return [
         dg.AssetCheckResult(
@@ -110,8 +112,7 @@ def build_provider_asset(provider: str) -> dg.AssetsDefinition:
 
         def on_day(result) -> None:
             context.log.info(f"{result.day}: {result.scenes} scene(s) -> {result.path}")
-            if harvest.on_day is not None:
-                harvest.on_day(result)
+            harvest.day_done(result)
 
         try:
             report = harvest_days(source, selected.aois, days, store, on_day=on_day)
@@ -132,7 +133,7 @@ def build_provider_asset(provider: str) -> dg.AssetsDefinition:
         }
         return dg.MaterializeResult(
             metadata=metadata,
-            check_results=_check_results(name, provider, table, paths, aoi_geometries, store),
+            check_results=_check_results(name, provider, table, paths, aoi_geometries, store, harvest.now()),
         )
 
     return provider_scenes
@@ -142,6 +143,12 @@ oneatlas_scenes = build_provider_asset("oneatlas")
 arlula_scenes = build_provider_asset("arlula")
 sentinelhub_import_scenes = build_provider_asset("sentinelhub-import")
 sentinelhub_catalog_scenes = build_provider_asset("sentinelhub-catalog")
+provider_assets = {
+    "oneatlas": oneatlas_scenes,
+    "arlula": arlula_scenes,
+    "sentinelhub-import": sentinelhub_import_scenes,
+    "sentinelhub-catalog": sentinelhub_catalog_scenes,
+}
 
 
 @dg.asset(
@@ -149,6 +156,7 @@ sentinelhub_catalog_scenes = build_provider_asset("sentinelhub-catalog")
     partitions_def=catalog_days,
     backfill_policy=dg.BackfillPolicy.single_run(),
     deps=[ASSET_NAMES[p] for p in PROVIDERS],
+    pool=UNIFY_POOL,
     group_name="catalog",
     kinds={"geoparquet"},
     check_specs=[dg.AssetCheckSpec(check, asset=SCENE_CATALOG) for check in ("schema", "unique_scenes")],

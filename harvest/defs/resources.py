@@ -1,15 +1,17 @@
 """The one resource harvest's definitions use: providers, AOIs and the catalog, from the environment."""
 
+import hashlib
 import logging
 import os
-from collections.abc import Callable
+import threading
+from collections.abc import Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
-from pydantic import PrivateAttr
 
 from harvest.aoi_rules import ProviderAois, aois_for
-from harvest.aois import AoiFileError, AoiSet, aois_path, load_aois
+from harvest.aois import AoiFileError, AoiProblem, AoiSet, aois_path, load_aois
 from harvest.catalog.store import CatalogStore
 from harvest.harvesting import DayResult
 from harvest.sources import SceneSource, build_source
@@ -24,21 +26,22 @@ class HarvestResource(dg.ConfigurableResource):
     aois_file: str = ""  # default: $HARVEST_AOIS or data/aois.geojson
     sandbox_url: str = ""  # where providers without credentials are served; default: $HARVEST_SANDBOX_URL
 
-    _on_day: Callable[[DayResult], None] | None = PrivateAttr(default=None)
+    # Dagster re-creates a resource from its class and config, so in-process callers (the CLI's
+    # progress bar, tests' clocks and sources) override these methods in a subclass.
 
-    def with_progress(self, on_day: Callable[[DayResult], None]) -> "HarvestResource":
-        """A copy that reports every harvested day (the CLI's progress bar listens)."""
-        copy = self.model_copy()
-        copy._on_day = on_day
-        return copy
+    def day_done(self, result: DayResult) -> None:
+        """Hears about every harvested day (nothing by default)."""
 
-    @property
-    def on_day(self) -> Callable[[DayResult], None] | None:
-        return self._on_day
+    def now(self) -> datetime:
+        """The current UTC time."""
+        return datetime.now(UTC)
+
+    def root(self) -> Path:
+        """The data directory: this resource's, else $HARVEST_DATA_DIR, else ./data."""
+        return Path(self.data_dir or os.environ.get("HARVEST_DATA_DIR", "data"))
 
     def store(self) -> CatalogStore:
-        root = Path(self.data_dir or os.environ.get("HARVEST_DATA_DIR", "data"))
-        return CatalogStore(root / "catalog")
+        return CatalogStore(self.root() / "catalog")
 
     def aoi_set(self) -> AoiSet:
         """The AOI file, validated (raises AoiFileError when nothing can be read)."""
@@ -49,13 +52,36 @@ class HarvestResource(dg.ConfigurableResource):
         try:
             return aois_for(provider, self.aoi_set())
         except AoiFileError as exc:
-            from harvest.aois import AoiProblem
-
             return ProviderAois(provider, (), (AoiProblem("(file)", str(exc)),))
 
     def source(self, provider: str) -> SceneSource:
         """A fresh source for `provider` (close it when done)."""
-        return build_source(provider, os.environ, self.sandbox_url or os.environ.get("HARVEST_SANDBOX_URL") or None)
+        return build_source(provider, os.environ, self._sandbox_url())
+
+    def kept_source(self, provider: str) -> SceneSource:
+        """A source kept open across calls in this process (sensor ticks reuse its token and connections).
+
+        Never close it; a change of endpoints or credentials in the environment gets a new one.
+        """
+        key = (type(self), provider, self._sandbox_url(), _settings_fingerprint(os.environ))
+        with _KEPT_LOCK:
+            if key not in _KEPT:
+                _KEPT[key] = self.source(provider)
+            return _KEPT[key]
+
+    def _sandbox_url(self) -> str | None:
+        return self.sandbox_url or os.environ.get("HARVEST_SANDBOX_URL") or None
+
+
+_KEPT: dict[tuple[type, str, str | None, str], SceneSource] = {}
+_KEPT_LOCK = threading.Lock()
+_SETTINGS_PREFIXES = ("ONEATLAS_", "ARLULA_", "SENTINELHUB_")
+
+
+def _settings_fingerprint(env: Mapping[str, str]) -> str:
+    """A digest of the provider settings in the environment (never the secrets themselves)."""
+    settings = sorted((k, v) for k, v in env.items() if k.startswith(_SETTINGS_PREFIXES))
+    return hashlib.sha256(repr(settings).encode()).hexdigest()
 
 
 @dg.definitions

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+import httpx
 import orjson
 from shapely.geometry.base import BaseGeometry
 
@@ -30,6 +31,13 @@ class Download:
 
     url: str
     filename: str | None
+
+    @classmethod
+    def from_redirect(cls, response: httpx.Response) -> Download:
+        """The storage URL (Location) and file name (Content-Disposition on the redirect itself) of a data redirect."""
+        match = _FILENAME.search(response.headers.get("content-disposition", ""))
+        location = response.request.url.join(response.headers["location"])
+        return cls(url=str(location), filename=match.group(1) if match else None)
 
 
 def _ring(geometry: BaseGeometry) -> list[list[list[float]]]:
@@ -134,10 +142,18 @@ class ArlulaClient:
 
     def orders(self, *, page_size: int = 50) -> Iterator[dict[str, Any]]:
         """Every order, newest first (0-based page paging, `{content, page, length, count}`)."""
+        return self._listing("/api/orders", page_size)
+
+    def datasets(self, *, page_size: int = 50) -> Iterator[dict[str, Any]]:
+        """Every dataset (one ordered scene each: sceneID, orderingID, bundle, order), newest first."""
+        return self._listing("/api/datasets", page_size)
+
+    def _listing(self, path: str, page_size: int) -> Iterator[dict[str, Any]]:
+        """The entries of a 2024-07 list endpoint, page after page."""
 
         def fetch(page: int) -> Mapping[str, Any]:
             params = {"page": page, "size": page_size}
-            return self.http.request("GET", f"{self.settings.url}/api/orders", params=params).json()
+            return self.http.request("GET", f"{self.settings.url}{path}", params=params).json()
 
         for page in offset_pages(
             fetch, items_of=lambda p: p.get("content") or [], page_size=page_size, start=0, step=1,
@@ -158,5 +174,4 @@ class ArlulaClient:
         response = self.http.request(
             "GET", f"{self.settings.url}/api/resource/{resource_id}/data", expected=(302, 303, 307)
         )
-        match = _FILENAME.search(response.headers.get("content-disposition", ""))
-        return Download(url=str(response.headers["location"]), filename=match.group(1) if match else None)
+        return Download.from_redirect(response)

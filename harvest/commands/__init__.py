@@ -1,0 +1,1 @@
+"""Sub-commands of the `harvest` CLI, one module per group (registered in harvest/cli.py)."""

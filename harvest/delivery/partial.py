@@ -1,0 +1,127 @@
+"""A download in progress: `<folder>/.<name>.part`, hashed as it grows, kept across restarts, renamed when whole.
+
+Chunks are written and hashed in order on a thread of their own (file writes and md5 updates of
+large buffers release the GIL), so hashing overlaps the network instead of adding to it. The
+server's validator (ETag or Last-Modified) is kept beside it in `.<name>.part.validator`, so a
+resumed download after a restart can still ask for the rest of *the same* file with If-Range.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from typing import BinaryIO
+
+_new_md5 = functools.partial(hashlib.md5, usedforsecurity=False)  # a checksum, not security
+MAX_PENDING = 8  # chunks queued for the writer thread before `append` waits
+
+
+def partial_path(final: Path) -> Path:
+    """Where the partial download of `final` lives (hidden, beside it)."""
+    return final.with_name(f".{final.name}.part")
+
+
+def file_md5(path: Path) -> str:
+    """The md5 of a whole file."""
+    with path.open("rb") as handle:
+        return hashlib.file_digest(handle, _new_md5).hexdigest()
+
+
+def _fsync_directory(directory: Path) -> None:
+    descriptor = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+class PartialFile:
+    """The bytes of one file received so far, their running md5, and the validator they came with."""
+
+    def __init__(self, final: Path) -> None:
+        self.final = final
+        self.path = partial_path(final)
+        self._validator_path = self.path.with_name(self.path.name + ".validator")
+        final.parent.mkdir(parents=True, exist_ok=True)
+        self._handle: BinaryIO = self.path.open("a+b")  # appends; a partial left by an earlier run is kept
+        self._handle.seek(0)
+        self._digest = hashlib.file_digest(self._handle, _new_md5)  # re-hash the bytes already there
+        self.size = self._handle.tell()  # bytes accepted by `append`, written or queued
+        self._writer = ThreadPoolExecutor(1, thread_name_prefix="harvest-delivery-writer")
+        self._pending: deque[Future[None]] = deque()
+
+    @property
+    def validator(self) -> str | None:
+        """The ETag or Last-Modified the bytes so far were served with, if any."""
+        try:
+            return self._validator_path.read_text().strip() or None
+        except FileNotFoundError:
+            return None
+
+    @validator.setter
+    def validator(self, value: str | None) -> None:
+        if value is None:
+            self._validator_path.unlink(missing_ok=True)
+        elif value != self.validator:
+            self._validator_path.write_text(value)
+
+    def md5(self) -> str:
+        """The md5 of the bytes so far."""
+        self.drain()
+        return self._digest.hexdigest()
+
+    def append(self, data: bytes | bytearray) -> None:
+        """Add the next bytes of the file (the caller hands `data` over and must not change it)."""
+        self._pending.append(self._writer.submit(self._write, data))
+        self.size += len(data)
+        while len(self._pending) > MAX_PENDING:
+            self._pending.popleft().result()
+
+    def _write(self, data: bytes | bytearray) -> None:
+        self._handle.write(data)
+        self._digest.update(data)
+
+    def drain(self) -> None:
+        """Wait until every appended byte is written and hashed (raises the writer's error, if any)."""
+        while self._pending:
+            self._pending.popleft().result()
+
+    def restart(self) -> None:
+        """Drop every byte: the next request starts from scratch."""
+        self.drain()
+        self._handle.seek(0)
+        self._handle.truncate()
+        self._digest = _new_md5()
+        self.size = 0
+        self.validator = None
+
+    def finish(self) -> Path:
+        """fsync, then rename to the final name (atomic on one file system); the final path."""
+        self.drain()
+        self._writer.shutdown()
+        self._handle.flush()
+        os.fsync(self._handle.fileno())
+        self._handle.close()
+        self.path.replace(self.final)
+        self._validator_path.unlink(missing_ok=True)
+        _fsync_directory(self.final.parent)
+        return self.final
+
+    def discard(self) -> None:
+        """Close and delete the partial: nothing in it is worth resuming."""
+        self.close()
+        self.path.unlink(missing_ok=True)
+        self._validator_path.unlink(missing_ok=True)
+
+    def close(self) -> None:
+        """Write what was appended and close, keeping the bytes for a later resume."""
+        try:
+            self.drain()
+        finally:
+            self._writer.shutdown()
+            if not self._handle.closed:
+                self._handle.close()

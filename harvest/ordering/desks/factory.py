@@ -1,0 +1,91 @@
+"""`build_desk`: a provider's order desk, configured from the environment (the sandbox without credentials).
+
+OneAtlas sells through two APIs (NOTES §1.7-1.8) and an account buys through one of them:
+
+- `ONEATLAS_ORDER_FLAVOUR=data` or `=order` chooses explicitly;
+- otherwise data.api's `GET /api/v1/me` decides: a contract offering `order.data.product` is a
+  Living Library contract, which buys through data.api (credits); any other contract, or none
+  (403/404), buys through order.api (EUR).
+
+The sandbox's account has a Living Library contract, so it orders through data.api unless told
+otherwise. order.api sends order notifications to `ONEATLAS_NOTIFICATION_EMAIL` (required for a
+live account). Arlula orders need its current API (not `ARLULA_API_VERSION=2020-12`). The Sentinel
+Hub STAC catalog lists open data and sells nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+
+from harvest.ordering.desks.arlula import ArlulaDesk
+from harvest.ordering.desks.base import NotOrderable, OrderDesk
+from harvest.ordering.desks.oneatlas_data import KIND, DataApiDesk
+from harvest.ordering.desks.oneatlas_order import OrderApiDesk
+from harvest.ordering.desks.sentinelhub import SentinelHubImportDesk
+from harvest.providers.arlula import ArlulaClient
+from harvest.providers.errors import ConfigurationError, NotFound, PermissionDenied
+from harvest.providers.oneatlas import OneAtlasClient
+from harvest.providers.sentinelhub import SentinelHubClient
+from harvest.providers.settings import ArlulaSettings, OneAtlasSettings, SentinelHubSettings
+
+log = logging.getLogger(__name__)
+
+PROVIDERS = ("oneatlas", "arlula", "sentinelhub-import")
+FLAVOURS = ("data", "order")
+FLAVOUR_VARIABLE = "ONEATLAS_ORDER_FLAVOUR"
+EMAIL_VARIABLE = "ONEATLAS_NOTIFICATION_EMAIL"
+SANDBOX_EMAIL = "orders@harvest-sandbox.invalid"
+
+
+def oneatlas_flavour(client: OneAtlasClient, env: Mapping[str, str]) -> str:
+    """The API to order through, "data" or "order": as the environment says, else as the `me` contract says."""
+    chosen = env.get(FLAVOUR_VARIABLE, "").strip().lower()
+    if chosen:
+        if chosen not in FLAVOURS:
+            raise ConfigurationError(f"{FLAVOUR_VARIABLE} must be one of {', '.join(FLAVOURS)}, got {chosen!r}")
+        return chosen
+    try:
+        contract = client.me().get("contract") or {}
+    except (NotFound, PermissionDenied):  # no data.api account at all
+        return "order"
+    return "data" if KIND in (contract.get("offers") or []) else "order"
+
+
+def _oneatlas(env: Mapping[str, str], sandbox_url: str | None) -> OrderDesk:
+    client = OneAtlasClient(OneAtlasSettings.from_env(env, sandbox_url))
+    if oneatlas_flavour(client, env) == "data":
+        return DataApiDesk(client)
+    email = env.get(EMAIL_VARIABLE, "").strip() or (SANDBOX_EMAIL if client.settings.sandbox else "")
+    if not email:
+        client.close()
+        raise ConfigurationError(f"OneAtlas order.api orders need {EMAIL_VARIABLE}: the address Airbus notifies")
+    return OrderApiDesk(client, notification_email=email)
+
+
+def build_desk(provider: str, env: Mapping[str, str] | None = None, sandbox_url: str | None = None) -> OrderDesk:
+    """The order desk of `provider` ("oneatlas", "arlula" or "sentinelhub-import"), from the environment."""
+    env = os.environ if env is None else env
+    if provider == "oneatlas":
+        desk = _oneatlas(env, sandbox_url)
+    elif provider == "arlula":
+        settings = ArlulaSettings.from_env(env, sandbox_url)
+        if settings.api_version != "current":
+            raise ConfigurationError(
+                f"Arlula ordering uses the current API (orders, datasets, resources); unset ARLULA_API_VERSION "
+                f"(it is {settings.api_version!r})"
+            )
+        desk = ArlulaDesk(ArlulaClient(settings))
+    elif provider == "sentinelhub-import":
+        desk = SentinelHubImportDesk(SentinelHubClient(SentinelHubSettings.from_env(env, sandbox_url)))
+    elif provider == "sentinelhub-catalog":
+        raise NotOrderable(
+            "sentinelhub-catalog (the Sentinel Hub STAC catalog of open Sentinel-2 data) sells nothing: "
+            f"order through one of {', '.join(PROVIDERS)}"
+        )
+    else:
+        raise ValueError(f"unknown provider {provider!r}; orders go through one of {', '.join(PROVIDERS)}")
+    if desk.sandbox:
+        log.info("%s orders: no credentials in the environment, using the sandbox (%s)", provider, desk.describe())
+    return desk

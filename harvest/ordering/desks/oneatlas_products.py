@@ -1,0 +1,82 @@
+"""OneAtlas product options: one vocabulary (data.api's, NOTES §1.7) for both ordering flavours, with defaults.
+
+A request's options may set `productType`, `radiometricProcessing`, `imageFormat` and `crsCode`.
+data.api takes them as they are; order.api takes them translated into its `optionsPerProductType`
+(NOTES §1.8), at processing level `primary` (the sensor geometry data.api delivers too), so
+`crsCode` has no order.api counterpart and is not sent there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from harvest.ordering.desks.base import InvalidOrderOptions, checked_options
+from harvest.ordering.model import OrderRequest
+
+DEFAULTS: Mapping[str, str] = {
+    "productType": "bundle",
+    "radiometricProcessing": "REFLECTANCE",
+    "imageFormat": "image/jp2",
+    "crsCode": "urn:ogc:def:crs:EPSG::4326",
+}
+# data.api value -> order.api option value
+_SPECTRAL = {"bundle": "bundle", "pansharpened": "pansharpened", "panchromatic": "panchromatic",
+             "multiSpectral": "multispectral", "bundle-fs": "full_bundle", "pansharpened-fs": "full_pms"}  # fmt: skip
+_RADIOMETRIC = {"REFLECTANCE": "reflectance", "DISPLAY": "display"}
+_FORMAT = {"image/jp2": "dimap_jpeg2000_regular", "image/geotiff": "dimap_geotiff"}
+
+
+def _translated(name: str, value: str, table: Mapping[str, str]) -> str:
+    if value not in table:
+        raise InvalidOrderOptions(
+            f"OneAtlas option {name}={value!r} has no order.api equivalent; use one of {', '.join(table)}"
+        )
+    return table[value]
+
+
+@dataclass(frozen=True)
+class ProductOptions:
+    """The product a OneAtlas order asks for."""
+
+    product_type: str
+    radiometric_processing: str
+    image_format: str
+    crs_code: str
+
+    @classmethod
+    def of(cls, request: OrderRequest) -> ProductOptions:
+        """The request's options over the defaults (an unknown option name is refused)."""
+        options = checked_options(request, DEFAULTS)
+        return cls(
+            str(options["productType"]),
+            str(options["radiometricProcessing"]),
+            str(options["imageFormat"]),
+            str(options["crsCode"]),
+        )
+
+    def data_api_product(self, item_id: str, aoi: Mapping[str, Any]) -> dict[str, Any]:
+        """One entry of a data.api `products` list."""
+        return {
+            "productType": self.product_type,
+            "radiometricProcessing": self.radiometric_processing,
+            "imageFormat": self.image_format,
+            "crsCode": self.crs_code,
+            "id": item_id,
+            "aoi": dict(aoi),
+        }
+
+    def order_api_options(self) -> list[dict[str, str]]:
+        """The `options` of an order.api `optionsPerProductType` entry."""
+        radiometric = _translated("radiometricProcessing", self.radiometric_processing, _RADIOMETRIC)
+        chosen = {
+            "spectral_processing": _translated("productType", self.product_type, _SPECTRAL),
+            "radiometric_processing": radiometric,
+            "image_format": _translated("imageFormat", self.image_format, _FORMAT),
+            "pixel_coding": "8bits" if radiometric == "display" else "12bits",
+            "processing_level": "primary",
+            "priority": "standard",
+            "licence": "standard",
+        }
+        return [{"key": key, "value": value} for key, value in chosen.items()]
