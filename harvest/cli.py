@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
@@ -11,13 +10,9 @@ import click
 from harvest.commands.backfill import backfill
 from harvest.commands.catalog import catalog
 from harvest.commands.dev import dev
+from harvest.paths import data_dir
 from harvest.sandbox.clock import CLOCK_HELP, ClockSpec, ClockSpecError
 from harvest.sandbox.faults import FAULTS_HELP, FaultSpecError, parse_faults
-
-
-def data_dir() -> Path:
-    """HARVEST_DATA_DIR, or ./data."""
-    return Path(os.environ.get("HARVEST_DATA_DIR", "data"))
 
 
 @click.group()

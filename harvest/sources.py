@@ -222,4 +222,3 @@ def build_source(provider: str, env: Mapping[str, str] | None = None, sandbox_ur
     if source.sandbox:
         log.info("%s: no credentials in the environment, using the sandbox (%s)", provider, source.describe())
     return source
-

@@ -16,10 +16,10 @@ from harvest.aois import Aoi
 from harvest.catalog.store import CatalogStore
 from harvest.changes import (
     UpdateCursor,
-    short_digest,
     changed_fingerprints,
     day_fingerprints,
     new_deletions,
+    short_digest,
     updated_days,
 )
 from harvest.harvesting import days_between

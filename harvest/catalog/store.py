@@ -9,7 +9,6 @@ day is idempotent and a reader never sees half a file.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -22,13 +21,9 @@ import pyarrow.parquet as pq
 
 from harvest.catalog.schema import SCENE_SCHEMA
 from harvest.catalog.writer import WriteSummary, write_catalog
+from harvest.paths import data_dir
 
 UNIFIED = "scene_catalog"
-
-
-def data_dir() -> Path:
-    """HARVEST_DATA_DIR, or ./data."""
-    return Path(os.environ.get("HARVEST_DATA_DIR", "data"))
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from harvest.catalog.store import data_dir
+from harvest.paths import data_dir
 from harvest.sources import PROVIDERS
 
 if TYPE_CHECKING:

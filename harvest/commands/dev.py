@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from harvest.catalog.store import data_dir
+from harvest.paths import data_dir
 from harvest.providers.errors import ConfigurationError
 from harvest.providers.settings import ArlulaSettings, OneAtlasSettings, SentinelHubSettings
 

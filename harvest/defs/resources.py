@@ -14,6 +14,10 @@ from harvest.aoi_rules import ProviderAois, aois_for
 from harvest.aois import AoiFileError, AoiProblem, AoiSet, aois_path, load_aois
 from harvest.catalog.store import CatalogStore
 from harvest.harvesting import DayResult
+from harvest.ordering.desks import DeskSet
+from harvest.ordering.ledger import Ledger
+from harvest.ordering.placing import spending_allowed
+from harvest.paths import data_dir
 from harvest.sources import SceneSource, build_source
 
 log = logging.getLogger(__name__)
@@ -38,7 +42,7 @@ class HarvestResource(dg.ConfigurableResource):
 
     def root(self) -> Path:
         """The data directory: this resource's, else $HARVEST_DATA_DIR, else ./data."""
-        return Path(self.data_dir or os.environ.get("HARVEST_DATA_DIR", "data"))
+        return Path(self.data_dir) if self.data_dir else data_dir()
 
     def store(self) -> CatalogStore:
         return CatalogStore(self.root() / "catalog")
@@ -84,7 +88,26 @@ def _settings_fingerprint(env: Mapping[str, str]) -> str:
     return hashlib.sha256(repr(settings).encode()).hexdigest()
 
 
+class OrderingResource(dg.ConfigurableResource):
+    """The spend ledger and the providers' order desks (live with credentials, else the sandbox)."""
+
+    database_url: str = ""  # default: $HARVEST_DATABASE_URL, else a SQLite file under the data directory
+    sandbox_url: str = ""  # where providers without credentials are served; default: $HARVEST_SANDBOX_URL
+
+    def ledger(self) -> Ledger:
+        """The ledger, migrated to the current schema (close it when done)."""
+        return Ledger.open(self.database_url or None)
+
+    def desks(self) -> DeskSet:
+        """The order desks of one run, opened on first use (close the set when done)."""
+        return DeskSet(env=os.environ, sandbox_url=self.sandbox_url or os.environ.get("HARVEST_SANDBOX_URL") or None)
+
+    def allow_spend(self) -> bool:
+        """Whether live providers may be bought from (HARVEST_ALLOW_SPEND=1)."""
+        return spending_allowed()
+
+
 @dg.definitions
 def resources() -> dg.Definitions:
     """The resources every harvest definition shares."""
-    return dg.Definitions(resources={"harvest": HarvestResource()})
+    return dg.Definitions(resources={"harvest": HarvestResource(), "ordering": OrderingResource()})

@@ -12,10 +12,10 @@ from harvest.ordering.ledger import (
     AlreadyOrdered,
     Budgets,
     InvalidTransition,
-    LandedFile,
     Ledger,
     LedgerError,
     OrderState,
+    StoredFile,
     UnknownOrder,
 )
 from harvest.ordering.model import Deliverable, ProviderStatus, Unit
@@ -51,7 +51,7 @@ def test_an_order_from_quote_to_landing(ledger: Ledger) -> None:
     assert ledger.placed(order.key, "ORD-7", raw={"id": "ORD-7"}).provider_status is ProviderStatus.ACCEPTED
     ledger.status(order.key, ProviderStatus.ACCEPTED, "IN_PROGRESS")
     assert ledger.delivered(order.key, FILES).deliverables == FILES
-    landed = ledger.landed(order.key, [LandedFile("aoi-a/IMG_1.JP2", 10, "0" * 32)], "aoi-a/manifest.json")
+    landed = ledger.landed(order.key, [StoredFile("aoi-a/IMG_1.JP2", 10, "0" * 32)], "aoi-a/manifest.json")
 
     assert (landed.state, landed.provider_order_id, landed.manifest_path) == (
         OrderState.LANDED,
@@ -62,7 +62,7 @@ def test_an_order_from_quote_to_landing(ledger: Ledger) -> None:
     assert ledger.owned("oneatlas", "scene-1", "aoi-a")
     assert not ledger.owned("oneatlas", "scene-1", "aoi-b")
     assert not ledger.owned("arlula", "scene-1")
-    assert ledger.files(order.key) == [LandedFile("aoi-a/IMG_1.JP2", 10, "0" * 32)]
+    assert ledger.files(order.key) == [StoredFile("aoi-a/IMG_1.JP2", 10, "0" * 32)]
     assert ledger.spent(MONTH, unit=Unit.EUR) == Decimal("120.50")
     history = ledger.events(order.key)
     kinds = ["quote", "approve", "reserve", "placed", "status", "delivered", "landed"]
@@ -245,10 +245,10 @@ def test_a_quote_must_match_its_request(ledger: Ledger) -> None:
 def test_landing_and_delivery_need_the_right_state(ledger: Ledger) -> None:
     key = placed(ledger)
     with pytest.raises(InvalidTransition, match="only a delivered order can land"):
-        ledger.landed(key, [LandedFile("a", 1)], "manifest.json")
+        ledger.landed(key, [StoredFile("a", 1)], "manifest.json")
     with pytest.raises(ValueError, match="a delivery without files"):
         ledger.delivered(key, [])
     ledger.delivered(key, FILES)
-    ledger.landed(key, [LandedFile("a", 1)], "manifest.json")
+    ledger.landed(key, [StoredFile("a", 1)], "manifest.json")
     with pytest.raises(InvalidTransition, match="a landed order is on disk"):
         ledger.failed(key, "too late")

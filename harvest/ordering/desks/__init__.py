@@ -5,6 +5,6 @@ order.api, see `factory`), "arlula" or "sentinelhub-import". No Dagster here.
 """
 
 from harvest.ordering.desks.base import InvalidOrderOptions, NotOrderable, OrderDesk, OrderingError
-from harvest.ordering.desks.factory import PROVIDERS, build_desk
+from harvest.ordering.desks.factory import PROVIDERS, DeskSet, build_desk
 
-__all__ = ["PROVIDERS", "InvalidOrderOptions", "NotOrderable", "OrderDesk", "OrderingError", "build_desk"]
+__all__ = ["PROVIDERS", "DeskSet", "InvalidOrderOptions", "NotOrderable", "OrderDesk", "OrderingError", "build_desk"]

@@ -164,10 +164,21 @@ class ArlulaDesk(ClientDesk[ArlulaClient]):
         )
 
     def place(self, request: OrderRequest, quote: Quote) -> ProviderOrder:
+        """Order the quoted offer; a quote kept without its offer (e.g. read back from the ledger) is
+        matched with the current offer, which must still cost what was quoted."""
         check_quote(request, quote)
-        if not quote.reference or "eula" not in quote.raw or "bundleKey" not in quote.raw:
-            raise OrderingError(f"the quote of Arlula order {request.key} lacks its orderingID, eula or bundle")
-        order = self.client.order(quote.reference, eula=quote.raw["eula"], bundle_key=quote.raw["bundleKey"])
+        ordering_id, eula, bundle = quote.reference, quote.raw.get("eula"), quote.raw.get("bundleKey")
+        if not (ordering_id and eula and bundle):
+            offer = self._offers.get(request.key) or self._offer(request)
+            if offer is None:
+                raise NotOrderable(f"Arlula no longer offers scene {request.scene_id} over AOI {request.aoi_id}")
+            if Decimal(offer.cents) != quote.amount:
+                raise OrderingError(
+                    f"Arlula order {request.key}: the offer now costs {offer.cents} US cents, it was quoted at "
+                    f"{quote.amount}; quote it again"
+                )
+            ordering_id, eula, bundle = offer.ordering_id, offer.eula, offer.bundle_key
+        order = self.client.order(ordering_id, eula=eula, bundle_key=bundle)
         return self._provider_order(order)
 
     def find(self, request: OrderRequest) -> ProviderOrder | None:

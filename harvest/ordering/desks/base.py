@@ -17,7 +17,7 @@ from typing import Any, Generic, Protocol, TypeVar
 from harvest.ordering.model import OrderRequest, ProviderOrder, ProviderStatus, Quote
 from harvest.providers.arlula import ArlulaClient
 from harvest.providers.errors import ClientError
-from harvest.providers.http import RequestStats
+from harvest.providers.http import ProviderHttp, RequestStats
 from harvest.providers.oneatlas import OneAtlasClient
 from harvest.providers.sentinelhub import SentinelHubClient
 
@@ -45,6 +45,11 @@ class OrderDesk(Protocol):
 
     def status(self, order: ProviderOrder) -> ProviderOrder:
         """The order as the provider reports it now, with its deliverables once delivered."""
+        ...
+
+    @property
+    def http(self) -> ProviderHttp:
+        """The provider session (credentials, retries) its deliveries are downloaded with."""
         ...
 
     def describe(self) -> str:
@@ -118,6 +123,10 @@ class ClientDesk(Generic[C]):
     def __init__(self, client: C) -> None:
         self.client = client
         self.sandbox = client.settings.sandbox
+
+    @property
+    def http(self) -> ProviderHttp:
+        return self.client.http
 
     def describe(self) -> str:
         return self.client.settings.describe()

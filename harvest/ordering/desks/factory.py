@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from harvest.ordering.desks.arlula import ArlulaDesk
 from harvest.ordering.desks.base import NotOrderable, OrderDesk
@@ -89,3 +89,28 @@ def build_desk(provider: str, env: Mapping[str, str] | None = None, sandbox_url:
     if desk.sandbox:
         log.info("%s orders: no credentials in the environment, using the sandbox (%s)", provider, desk.describe())
     return desk
+
+
+class DeskSet:
+    """The desks one run uses, opened on first use (one per provider) and closed together."""
+
+    def __init__(self, opener: Callable[[str], OrderDesk] | None = None, env: Mapping[str, str] | None = None,
+                 sandbox_url: str | None = None) -> None:  # fmt: skip
+        self._open = opener or (lambda provider: build_desk(provider, env, sandbox_url))
+        self._desks: dict[str, OrderDesk] = {}
+
+    def __call__(self, provider: str) -> OrderDesk:
+        if provider not in self._desks:
+            self._desks[provider] = self._open(provider)
+        return self._desks[provider]
+
+    def close(self) -> None:
+        for desk in self._desks.values():
+            desk.close()
+        self._desks.clear()
+
+    def __enter__(self) -> DeskSet:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

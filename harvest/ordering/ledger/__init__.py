@@ -11,7 +11,7 @@ from harvest.ordering.ledger.errors import (
     UnknownOrder,
 )
 from harvest.ordering.ledger.ledger import SYSTEM, Ledger
-from harvest.ordering.ledger.records import LandedFile, LedgerEvent, OrderRow
+from harvest.ordering.ledger.records import LedgerEvent, OrderRow, StoredFile
 from harvest.ordering.ledger.states import OrderState
 from harvest.ordering.ledger.urls import url_from_env
 
@@ -21,7 +21,6 @@ __all__ = [
     "BudgetExceeded",
     "Budgets",
     "InvalidTransition",
-    "LandedFile",
     "Ledger",
     "LedgerError",
     "LedgerEvent",
@@ -29,6 +28,7 @@ __all__ = [
     "NoBudget",
     "OrderRow",
     "OrderState",
+    "StoredFile",
     "UnknownOrder",
     "month_of",
     "url_from_env",

@@ -27,9 +27,9 @@ from harvest.ordering.ledger.engine import create_ledger_engine
 from harvest.ordering.ledger.errors import AlreadyOrdered, BudgetExceeded, InvalidTransition, LedgerError, UnknownOrder
 from harvest.ordering.ledger.migrate import upgrade_to_head
 from harvest.ordering.ledger.records import (
-    LandedFile,
     LedgerEvent,
     OrderRow,
+    StoredFile,
     deliverables_json,
     event_from_row,
     order_from_row,
@@ -131,6 +131,8 @@ class Ledger:
         amount, unit, now = _price(quote.amount, "quoted amount"), Unit(quote.unit), self._clock()
         quoted = {
             "aoi_geometry": dict(request.aoi_geometry),
+            "acquired": request.acquired,
+            "constellation": request.constellation,
             "quote_amount": amount,
             "quote_unit": str(unit),
             "quote_area_km2": quote.area_km2,
@@ -255,6 +257,21 @@ class Ledger:
             self.note(key, "budget_refused", actor=actor, detail={"month": month, "message": str(refusal)})
             raise
 
+    def claim(self, key: str, *, idle_since: datetime, actor: str = SYSTEM) -> OrderRow | None:
+        """Take over an order left `placing` by a run that stopped before recording the provider's answer.
+
+        Only an order untouched since `idle_since` is taken (its clock restarts now), so of two runs
+        finding it at once, one wins and the other gets None.
+        """
+        actor = _actor(actor)
+        with self._transaction() as connection:
+            order = self._lock(connection, key)
+            if order.state is not OrderState.PLACING or order.updated_at >= idle_since:
+                return None
+            now = self._clock()
+            self._event(connection, key, "claim", actor, {"idle_since": order.updated_at.isoformat()}, now)
+            return self._update(connection, key, now)
+
     def placed(
         self,
         key: str,
@@ -349,7 +366,7 @@ class Ledger:
             )
 
     def landed(
-        self, key: str, files: Sequence[LandedFile], manifest_path: str | Path, *, actor: str = SYSTEM
+        self, key: str, files: Sequence[StoredFile], manifest_path: str | Path, *, actor: str = SYSTEM
     ) -> OrderRow:
         """Every file is verified at its final path: record them and the manifest, and mark the scene owned."""
         actor = _actor(actor)
@@ -423,12 +440,12 @@ class Ledger:
         with self._engine.connect() as connection:
             return connection.execute(query.limit(1)).first() is not None
 
-    def files(self, key: str) -> list[LandedFile]:
+    def files(self, key: str) -> list[StoredFile]:
         """The files an order landed, by path."""
         columns = files_table.c
         query = select(columns.path, columns.size, columns.md5).where(columns.key == key).order_by(columns.path)
         with self._engine.connect() as connection:
-            return [LandedFile(path, size, md5) for path, size, md5 in connection.execute(query)]
+            return [StoredFile(path, size, md5) for path, size, md5 in connection.execute(query)]
 
     # --- internals ------------------------------------------------------------------------------
 

@@ -14,8 +14,8 @@ from harvest.ordering.model import Deliverable, OrderRequest, ProviderStatus, Qu
 
 
 @dataclass(frozen=True)
-class LandedFile:
-    """One file of a delivery, verified and at its final path."""
+class StoredFile:
+    """One file of a delivery as the ledger records it (verified, at its final path)."""
 
     path: str
     size: int
@@ -43,6 +43,8 @@ class OrderRow:
     aoi_id: str
     options: Mapping[str, Any]
     aoi_geometry: Mapping[str, Any]
+    acquired: datetime | None
+    constellation: str | None
     state: OrderState
     quote: Quote
     quoted_at: datetime
@@ -59,7 +61,16 @@ class OrderRow:
 
     def request(self) -> OrderRequest:
         """The OrderRequest this order was quoted for."""
-        return OrderRequest(self.key, self.provider, self.scene_id, self.aoi_id, self.aoi_geometry, self.options)
+        return OrderRequest(
+            self.key,
+            self.provider,
+            self.scene_id,
+            self.aoi_id,
+            self.aoi_geometry,
+            self.options,
+            acquired=self.acquired,
+            constellation=self.constellation,
+        )
 
 
 def deliverables_json(deliverables: tuple[Deliverable, ...] | list[Deliverable]) -> list[dict[str, Any]]:
@@ -84,6 +95,8 @@ def order_from_row(row: RowMapping) -> OrderRow:
         aoi_id=row["aoi_id"],
         options=row["options"],
         aoi_geometry=row["aoi_geometry"],
+        acquired=row["acquired"],
+        constellation=row["constellation"],
         state=OrderState(row["state"]),
         quote=quote,
         quoted_at=row["quoted_at"],

@@ -39,6 +39,8 @@ orders = Table(
     Column("aoi_id", String(255), nullable=False),
     Column("options", Json, nullable=False),
     Column("aoi_geometry", Json, nullable=False),
+    Column("acquired", UtcDateTime),  # the scene's acquisition instant, when known (desks search by it)
+    Column("constellation", String(64)),
     Column("state", String(24), nullable=False),
     Column("quote_amount", Money, nullable=False),
     Column("quote_unit", String(16), nullable=False),

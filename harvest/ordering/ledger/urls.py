@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from pathlib import Path
 
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
 from harvest.ordering.ledger.errors import LedgerUrlError
+from harvest.paths import data_dir
 
 URL_VARIABLE = "HARVEST_DATABASE_URL"
-DATA_DIR_VARIABLE = "HARVEST_DATA_DIR"
 FILENAME = "ledger.sqlite"
 EXAMPLES = "sqlite:///path/to/ledger.sqlite or postgresql://user:password@host:5432/database"
 
@@ -23,8 +22,7 @@ def url_from_env(env: Mapping[str, str] | None = None) -> str:
     configured = env.get(URL_VARIABLE, "").strip()
     if configured:
         return configured
-    data_dir = Path(env.get(DATA_DIR_VARIABLE, "").strip() or "data")
-    return f"sqlite:///{(data_dir / FILENAME).absolute()}"
+    return f"sqlite:///{(data_dir(env) / FILENAME).absolute()}"
 
 
 def database_url(url: str) -> URL:

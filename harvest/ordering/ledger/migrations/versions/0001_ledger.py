@@ -28,6 +28,8 @@ def upgrade() -> None:
         sa.Column("aoi_id", sa.String(255), nullable=False),
         sa.Column("options", Json, nullable=False),
         sa.Column("aoi_geometry", Json, nullable=False),
+        sa.Column("acquired", UtcDateTime),
+        sa.Column("constellation", sa.String(64)),
         sa.Column("state", sa.String(24), nullable=False),
         sa.Column("quote_amount", Money, nullable=False),
         sa.Column("quote_unit", sa.String(16), nullable=False),
