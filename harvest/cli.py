@@ -10,6 +10,7 @@ import click
 from harvest.commands.backfill import backfill
 from harvest.commands.catalog import catalog
 from harvest.commands.dev import dev
+from harvest.commands.orders import orders
 from harvest.paths import data_dir
 from harvest.sandbox.clock import CLOCK_HELP, ClockSpec, ClockSpecError
 from harvest.sandbox.faults import FAULTS_HELP, FaultSpecError, parse_faults
@@ -117,6 +118,7 @@ def sandbox_serve(
 
 
 main.add_command(catalog)
+main.add_command(orders)
 
 
 if __name__ == "__main__":

@@ -29,6 +29,15 @@ ORDER_CANDIDATES = "order_candidates"
 DELIVERIES = "deliveries"
 delivery_orders = dg.DynamicPartitionsDefinition(name="order_deliveries")
 TICK_SECONDS = 30
+# quote a day as soon as its unified catalog changes, for the recent days (not the whole history)
+QUOTE_LOOKBACK = timedelta(days=14)
+QUOTE_WHEN_CATALOG_CHANGES = (
+    dg.AutomationCondition.eager()
+    .replace(
+        dg.AutomationCondition.in_latest_time_window(), dg.AutomationCondition.in_latest_time_window(QUOTE_LOOKBACK)
+    )
+    .with_label(f"eager_last_{QUOTE_LOOKBACK.days}_days")
+)
 
 
 def _policies(harvest: HarvestResource) -> tuple[AoiSet, PolicySet]:
@@ -53,7 +62,7 @@ def _placer(
     deps=[SCENE_CATALOG],
     group_name="orders",
     kinds={"geoparquet"},
-    automation_condition=dg.AutomationCondition.eager(),
+    automation_condition=QUOTE_WHEN_CATALOG_CHANGES,
 )
 def order_candidates(
     context: dg.AssetExecutionContext, harvest: HarvestResource, ordering: OrderingResource

@@ -56,7 +56,7 @@ def land(
     """Download, verify and record every file of a delivered order (`on_progress(name, bytes, total)`)."""
     order = ledger.get(key)
     if order is None:
-        raise UnknownOrder(f"no order {key} in the ledger")
+        raise UnknownOrder(key)
     if order.state not in (OrderState.DELIVERED, OrderState.LANDED):
         raise ValueError(f"order {key} is {order.state}: only a delivered order can land")
     folder = delivery_folder(root, order.provider, key)

@@ -19,14 +19,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from harvest.ordering.desks.base import OrderDesk
+from harvest.ordering.desks.base import OrderDesk, OrderingError
 from harvest.ordering.ledger import Budgets, Ledger, OrderRow
 from harvest.ordering.ledger.budgets import month_of
 from harvest.ordering.ledger.errors import AlreadyOrdered, BudgetExceeded, LedgerError, UnknownOrder
 from harvest.ordering.ledger.ledger import utc_now
 from harvest.ordering.ledger.states import OrderState
 from harvest.ordering.model import OrderRequest, ProviderOrder
-from harvest.providers.errors import OutcomeUnknown, ProviderError
+from harvest.providers.errors import ClientError, OutcomeUnknown, ProviderError
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +110,7 @@ class Placer:
         """Place one order, at most once, whatever happened to earlier attempts."""
         order = self.ledger.get(key)
         if order is None:
-            raise UnknownOrder(f"no order {key} in the ledger: list them with `harvest orders list`")
+            raise UnknownOrder(key)
         if order.state in (OrderState.PLACED, OrderState.DELIVERED, OrderState.LANDED):
             return self._outcome(order, Outcome.ALREADY_ORDERED, f"{order.state} as {order.provider_order_id}")
         if order.state is OrderState.PLACING:
@@ -147,7 +147,7 @@ class Placer:
                 message = f"may have reached {order.provider}, which shows it only once delivered: still looking"
                 return self._outcome(order, Outcome.UNKNOWN, message)
             return self._send(order, desk)
-        except (ProviderError, LedgerError) as trouble:
+        except (ProviderError, ClientError, LedgerError) as trouble:  # ClientError: e.g. the offer changed since
             message = f"could not settle it ({trouble}); left placing, the next run reconciles it"
             return self._outcome(order, Outcome.UNKNOWN, message)
 
@@ -172,7 +172,7 @@ class Placer:
                     )
                     return self._outcome(order, Outcome.UNKNOWN, message)
                 continue  # the provider holds no such order: sending again cannot buy it twice
-            except ProviderError as refusal:
+            except (ProviderError, OrderingError) as refusal:  # OrderingError: refused before anything was sent
                 self.ledger.failed(order.key, str(refusal), actor=self.actor)
                 return self._outcome(order, Outcome.FAILED, str(refusal))
             return self._record(order, accepted, Outcome.PLACED)

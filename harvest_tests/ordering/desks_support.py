@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -51,11 +53,15 @@ def set_faults(sandbox: RunningSandbox, spec: str) -> None:
     httpx.post(f"{sandbox.url}/_sandbox/faults", json={"spec": spec}, timeout=10).raise_for_status()
 
 
-def hasty(desk: ClientDesk[Any], read_timeout: float = 0.2) -> Any:
-    """The same desk, account and token, but whose requests give up waiting for an answer after `read_timeout`."""
+def hasty(desk: ClientDesk[Any], read_timeout: float = 0.2, sleep: Callable[[float], None] = time.sleep) -> Any:
+    """The same desk, account and token, but giving up on an answer after `read_timeout` (retry pauses: `sleep`)."""
     old = desk.client
     http = ProviderHttp(
-        old.http.provider, auth=old.http.auth, retry=old.http.retry, timeout=httpx.Timeout(10.0, read=read_timeout)
+        old.http.provider,
+        auth=old.http.auth,
+        retry=old.http.retry,
+        timeout=httpx.Timeout(10.0, read=read_timeout),
+        sleep=sleep,
     )
     clone = copy.copy(desk)
     clone.client = type(old)(old.settings, http=http)

@@ -12,7 +12,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy.exc import IntegrityError
 
-from harvest.ordering.ledger import Budgets, LandedFile, Ledger, LedgerUrlError, OrderState
+from harvest.ordering.ledger import Budgets, Ledger, LedgerUrlError, OrderState, StoredFile
 from harvest.ordering.ledger.engine import create_ledger_engine
 from harvest.ordering.ledger.migrate import current_revision, head_revision
 from harvest.ordering.ledger.tables import metadata
@@ -90,7 +90,7 @@ def test_a_restart_keeps_everything(ledger_url: str) -> None:
             ledger.reserve(order.key, budgets=BUDGETS, month=MONTH)
         ledger.placed(landed.key, "ORD-1", raw={"id": "ORD-1"})
         ledger.delivered(landed.key, [Deliverable("http://sandbox/f", "f.tif", 5)])
-        ledger.landed(landed.key, [LandedFile("s1/f.tif", 5)], "s1/manifest.json")
+        ledger.landed(landed.key, [StoredFile("s1/f.tif", 5)], "s1/manifest.json")
         ledger.failed(failed.key, "provider said no")
         before = {key: (ledger.get(key), ledger.events(key)) for key in (landed.key, placing.key, failed.key)}
     with Ledger.open(ledger_url, clock=clock) as ledger:
@@ -98,7 +98,7 @@ def test_a_restart_keeps_everything(ledger_url: str) -> None:
         assert [row.state for row in ledger.orders()] == [OrderState.LANDED, OrderState.PLACING, OrderState.FAILED]
         assert ledger.spent(MONTH, unit=Unit.EUR) == Decimal(200)
         assert ledger.owned("oneatlas", "s1")
-        assert ledger.files(landed.key) == [LandedFile("s1/f.tif", 5)]
+        assert ledger.files(landed.key) == [StoredFile("s1/f.tif", 5)]
 
 
 def test_the_default_ledger_is_a_sqlite_file_in_the_data_dir(tmp_path: Path) -> None:

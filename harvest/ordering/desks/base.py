@@ -66,7 +66,10 @@ class OrderDesk(Protocol):
 
 
 class OrderingError(ClientError):
-    """harvest cannot order this as asked (not a provider refusal: those are `ProviderError`s)."""
+    """harvest cannot order this as asked (not a provider refusal: those are `ProviderError`s).
+
+    `place` raises it only before sending anything, so nothing can have been bought.
+    """
 
 
 class InvalidOrderOptions(OrderingError):

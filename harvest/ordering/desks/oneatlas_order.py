@@ -20,6 +20,7 @@ from harvest.ordering.desks.base import ClientDesk, NotOrderable, OrderingError,
 from harvest.ordering.desks.deliverables import probed
 from harvest.ordering.desks.oneatlas_products import ProductOptions
 from harvest.ordering.model import Deliverable, OrderRequest, ProviderOrder, ProviderStatus, Quote, Unit
+from harvest.providers.errors import OutcomeUnknown
 from harvest.providers.oneatlas import OneAtlasClient
 from harvest.providers.oneatlas_wire import CatalogItem, Link
 
@@ -133,7 +134,10 @@ class OrderApiDesk(ClientDesk[OneAtlasClient]):
         placed = self.client.place_sales_order(self._body(request))
         order_id = placed.get("salesOrderId") or placed.get("quotationId")
         if not order_id:
-            raise OrderingError(f"OneAtlas order.api accepted order {request.key} without a salesOrderId: {placed!r}")
+            # something was accepted, but not an order harvest can follow: as good as a lost answer
+            raise OutcomeUnknown(
+                "OneAtlas", f"order.api accepted order {request.key} without a salesOrderId or quotationId"
+            )
         return ProviderOrder(self.provider, str(order_id), ProviderStatus.ACCEPTED, AWAITING, (), placed)
 
     def find(self, request: OrderRequest) -> ProviderOrder | None:

@@ -45,7 +45,7 @@ orders = Table(
     Column("quote_amount", Money, nullable=False),
     Column("quote_unit", String(16), nullable=False),
     Column("quote_area_km2", Float),
-    Column("quote_reference", String(255)),
+    Column("quote_reference", Text),  # e.g. an Arlula orderingID, a signed token of ~400 characters
     Column("quoted_at", UtcDateTime, nullable=False),
     Column("approved_by", String(255)),
     Column("approved_at", UtcDateTime),

@@ -34,7 +34,7 @@ def upgrade() -> None:
         sa.Column("quote_amount", Money, nullable=False),
         sa.Column("quote_unit", sa.String(16), nullable=False),
         sa.Column("quote_area_km2", sa.Float()),
-        sa.Column("quote_reference", sa.String(255)),
+        sa.Column("quote_reference", sa.Text()),
         sa.Column("quoted_at", UtcDateTime, nullable=False),
         sa.Column("approved_by", sa.String(255)),
         sa.Column("approved_at", UtcDateTime),

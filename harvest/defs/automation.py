@@ -1,0 +1,14 @@
+"""The sensor that evaluates the assets' automation conditions (coverage maps, order candidates), on by default."""
+
+import dagster as dg
+
+from harvest.defs.maps import COVERAGE_MAPS
+from harvest.defs.ordering import ORDER_CANDIDATES
+
+catalog_followers = dg.AutomationConditionSensorDefinition(
+    "catalog_followers",
+    target=dg.AssetSelection.assets(COVERAGE_MAPS, ORDER_CANDIDATES),
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    minimum_interval_seconds=30,
+    description="Redraws the coverage maps and quotes the recent days whenever the unified catalog changes.",
+)
