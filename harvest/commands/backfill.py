@@ -8,6 +8,7 @@ backfill policy), then one run of the unified scene catalog. A progress bar foll
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -129,9 +130,7 @@ def backfill(providers: tuple[str, ...], start: str, end: str) -> None:
         for problem in HarvestResource().provider_aois(provider).problems:
             click.echo(f"warning: {provider}: {problem}", err=True)
     click.echo(f"backfilling {len(days)} day(s), {first}..{last}, for {', '.join(chosen)}", err=True)
-    with click.progressbar(
-        length=len(days) * len(chosen), label="harvesting", file=click.get_text_stream("stderr")
-    ) as bar:
+    with click.progressbar(length=len(days) * len(chosen), label="harvesting", file=sys.stderr) as bar:
         for provider in chosen:
             outcome = outcomes[provider]
 

@@ -87,7 +87,7 @@ def order_candidates(
                 ledger,
                 desks,
                 harvest.root(),
-                actor=f"dagster run {context.run_id[:8]}",
+                actor=f"dagster run {context.run.run_id[:8]}",
             )
             paths.append(quotes.path)
             totals["candidates"] += quotes.candidates

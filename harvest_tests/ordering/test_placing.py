@@ -341,7 +341,7 @@ def test_the_aoi_and_the_overall_budget_both_refuse_and_leave_the_order_approved
     assert sorted(provider_orders(sandbox)) == sorted(keys)
 
 
-def test_an_order_harvest_cannot_send_as_quoted_is_left_placing_and_the_others_go_on(
+def test_an_order_refused_before_sending_fails_releases_its_spend_and_the_others_go_on(
     sandbox: RunningSandbox, desks: DeskSet, naps: Naps, ledger: Ledger, ledger_clock: StepClock
 ) -> None:
     stale, fresh = requests_for(sandbox, "arlula", 2)
@@ -353,8 +353,10 @@ def test_an_order_harvest_cannot_send_as_quoted_is_left_placing_and_the_others_g
 
     refused, placed = placer.place_all(keys)
 
-    assert refused.outcome is Outcome.UNKNOWN and "the offer now costs" in refused.message, refused.line()
+    assert refused.outcome is Outcome.FAILED and "the offer now costs" in refused.message, refused.line()
     assert placed.outcome is Outcome.PLACED
     assert provider_orders(sandbox) == {fresh.key: [placed.provider_order_id]}
     row = ledger.get(stale.key)
-    assert row is not None and row.state is OrderState.PLACING  # its spend stays reserved: visible, never lost
+    assert row is not None and row.state is OrderState.FAILED  # nothing was sent: its spend is released
+    spent = ledger.spent(month_of(ledger_clock()), unit=Unit.USD_CENTS)
+    assert spent == ledger.get(fresh.key).quote.amount

@@ -55,15 +55,15 @@ def test_harvest_dev_serves_the_ui_runs_the_sensors_and_stops_on_ctrl_c(
     output = Output(process)
     started: list[psutil.Process] = []
     try:
-        output.wait_for(f"Dagster UI    http://127.0.0.1:{port}", 30)
-        output.wait_for(f"Serving dagster-webserver on http://127.0.0.1:{port}", 60)
+        output.wait_for(f"Dagster UI    http://127.0.0.1:{port}", 90)
+        output.wait_for(f"Serving dagster-webserver on http://127.0.0.1:{port}", 180)
         info = httpx.get(f"http://127.0.0.1:{port}/server_info", timeout=10)
         assert info.status_code == 200 and "dagster_webserver_version" in info.json()
-        output.wait_for("ASSET_MATERIALIZATION", 90)  # a sensor requested a run, and it harvested a day
+        output.wait_for("ASSET_MATERIALIZATION", 240)  # a sensor requested a run, and it harvested a day
         started = psutil.Process(process.pid).children(recursive=True)
     finally:
         process.send_signal(signal.SIGINT)
-        code = process.wait(timeout=60)
+        code = process.wait(timeout=120)
         output.drain()
     printed = output.text()
     assert code == 0, output.tail()
