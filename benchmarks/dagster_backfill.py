@@ -6,8 +6,9 @@ the same run, harvests the same days with the same sources in a bare loop (`harv
 Dagster, no unified catalog. The ratio is what the orchestration costs.
 
 Idle tick: each sensor evaluated (through `build_sensor_context`) after a first tick has set its
-cursor and the catalog holds the window, so nothing is new. The baseline is a single bare search
-request to the same provider (httpx, token already held).
+cursor and the catalog holds the window, so nothing is new, with a pause between ticks as in
+production (so the client-side rate limiter does not pace back-to-back ticks). The baseline is a
+single bare search request to OneAtlas (httpx, token already held).
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ CLOCK = f"frozen@{NOW.isoformat().replace('+00:00', 'Z')}"
 LAST = NOW.date() - timedelta(days=1)
 FIRST = LAST - timedelta(days=364)
 IDLE_TICKS = 5
+TICK_GAP_S = 1.5
 PROVIDER_OF = {name: provider for provider, name in SENSOR_NAMES.items()}
 SENSORS = (
     oneatlas_updates,
@@ -102,6 +104,7 @@ def _idle_ticks(env: dict[str, str], data: Path) -> list[tuple[str, float, float
             source = harvest.kept_source(PROVIDER_OF[sensor.name])
             times, requests = [], []
             for _ in range(IDLE_TICKS):
+                time.sleep(TICK_GAP_S)  # ticks are 30 s apart in production: the rate limiter's bucket refills
                 before = source.stats()
                 with dg.build_sensor_context(resources={"harvest": harvest}, cursor=cursor) as context:
                     started = time.perf_counter()

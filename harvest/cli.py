@@ -13,6 +13,7 @@ from harvest.commands.dev import dev
 from harvest.commands.orders import orders
 from harvest.paths import data_dir
 from harvest.sandbox.clock import CLOCK_HELP, ClockSpec, ClockSpecError
+from harvest.sandbox.config import BANDWIDTH_HELP
 from harvest.sandbox.faults import FAULTS_HELP, FaultSpecError, parse_faults
 
 
@@ -57,6 +58,7 @@ def sandbox() -> None:
               help="Seconds before an updated scene becomes searchable.")  # fmt: skip
 @click.option("--product-size", default=2 * 1024 * 1024, show_default=True, type=int,
               help="Bytes of each delivered product.")  # fmt: skip
+@click.option("--download-bandwidth", default=None, help=BANDWIDTH_HELP)
 def sandbox_serve(
     host: str,
     port: int,
@@ -70,9 +72,10 @@ def sandbox_serve(
     token_lifetime: float,
     visibility_delay: float,
     product_size: int,
+    download_bandwidth: str | None,
 ) -> None:
     """Serve all three simulated providers from one process."""
-    from harvest.sandbox.config import SandboxConfig
+    from harvest.sandbox.config import SandboxConfig, parse_bandwidth
     from harvest.sandbox.server import client_environment, serve_forever
 
     try:
@@ -82,6 +85,10 @@ def sandbox_serve(
         raise click.BadParameter(str(exc)) from exc
     if density <= 0:
         raise click.BadParameter("--density must be positive")
+    try:
+        bandwidth = parse_bandwidth(download_bandwidth) if download_bandwidth is not None else None
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--download-bandwidth") from exc
     config = SandboxConfig(
         seed=seed,
         density=density,
@@ -93,6 +100,7 @@ def sandbox_serve(
         token_lifetime_s=token_lifetime,
         visibility_delay_s=visibility_delay,
         product_size_bytes=product_size,
+        download_bandwidth_bytes_per_s=bandwidth,
     )
 
     def announce(running_sandbox) -> None:  # type: ignore[no-untyped-def]

@@ -21,9 +21,9 @@ def atomic_output(target: Path) -> Iterator[Path]:
     temporary = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
     try:
         yield temporary
-        _fsync(temporary)
+        fsync_path(temporary)
         temporary.replace(target)  # os.replace: atomic within one file system
-        _fsync(target.parent)
+        fsync_path(target.parent)
     finally:
         temporary.unlink(missing_ok=True)
 
@@ -39,7 +39,8 @@ def scratch_directory(target: Path) -> Iterator[Path]:
         shutil.rmtree(directory, ignore_errors=True)
 
 
-def _fsync(path: Path) -> None:
+def fsync_path(path: Path) -> None:
+    """Flush a file or a directory (a rename inside it) to disk."""
     descriptor = os.open(path, os.O_RDONLY)
     try:
         os.fsync(descriptor)

@@ -73,14 +73,21 @@ def _check_results(
         "footprints_meet_aois": checks.footprints_meet_aois(table, aois),
         "freshness": checks.fresh(_newest_acquisition(store, provider), now, MAX_AGE[provider]),
     }
+    return check_results(name, outcomes, warn_only=frozenset({"freshness"}))
+
+
+def check_results(
+    asset: str, outcomes: dict[str, checks.CheckOutcome], warn_only: frozenset[str] = frozenset()
+) -> list[dg.AssetCheckResult]:
+    """Check outcomes as Dagster asset check results (a failed `warn_only` check is a warning)."""
     return [
         dg.AssetCheckResult(
-            asset_key=name,
+            asset_key=asset,
             check_name=check,
             passed=outcome.passed,
             description=outcome.description,
             metadata=outcome.metadata,
-            severity=dg.AssetCheckSeverity.WARN if check == "freshness" else dg.AssetCheckSeverity.ERROR,
+            severity=dg.AssetCheckSeverity.WARN if check in warn_only else dg.AssetCheckSeverity.ERROR,
         )
         for check, outcome in outcomes.items()
     ]
@@ -186,14 +193,5 @@ def scene_catalog(context: dg.AssetExecutionContext, harvest: HarvestResource) -
             "acquisitions_offered_by_several_providers": shared,
             "offers_by_provider": dg.MetadataValue.json(by_provider),
         },
-        check_results=[
-            dg.AssetCheckResult(
-                asset_key=SCENE_CATALOG,
-                check_name=check,
-                passed=o.passed,
-                description=o.description,
-                metadata=o.metadata,
-            )
-            for check, o in outcomes.items()
-        ],
+        check_results=check_results(SCENE_CATALOG, outcomes),
     )

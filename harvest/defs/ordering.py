@@ -148,6 +148,37 @@ place_orders = dg.JobDefinition(
 )
 
 
+class ApproveOrdersConfig(dg.Config):
+    """Orders a person approves from the launchpad, and who they are."""
+
+    order_keys: list[str]
+    approved_by: str
+
+
+@dg.op(description="Approve orders waiting for a person (keys from `harvest orders list` or order_candidates).")
+def approve_waiting_orders(
+    context: dg.OpExecutionContext, config: ApproveOrdersConfig, ordering: OrderingResource
+) -> None:
+    """Approve the given orders in the ledger, all or none."""
+    if not config.approved_by.strip():
+        raise dg.Failure("approved_by is empty: say who approves (it is recorded in the ledger)")
+    with ordering.ledger() as ledger:
+        unknown = [key for key in config.order_keys if ledger.get(key) is None]
+        if unknown:
+            raise dg.Failure(f"no such order(s) in the ledger: {', '.join(unknown)}; nothing was approved")
+        for key in config.order_keys:
+            order = ledger.approve(key, actor=f"person: {config.approved_by.strip()} via the Dagster launchpad")
+            context.log.info(
+                f"approved {key}: {order.provider}/{order.scene_id} for {order.quote.amount:f} {order.quote.unit}"
+            )
+
+
+approve_orders = dg.JobDefinition(
+    graph_def=dg.GraphDefinition(name="approve_orders", node_defs=[approve_waiting_orders]),
+    description="Approve orders that wait for a person (launch with their keys and your name).",
+)
+
+
 @dg.sensor(
     name="order_placement",
     job=place_orders,

@@ -16,6 +16,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import BinaryIO
 
+from harvest.catalog.atomic import fsync_path
+
 _new_md5 = functools.partial(hashlib.md5, usedforsecurity=False)  # a checksum, not security
 MAX_PENDING = 8  # chunks queued for the writer thread before `append` waits
 
@@ -29,14 +31,6 @@ def file_md5(path: Path) -> str:
     """The md5 of a whole file."""
     with path.open("rb") as handle:
         return hashlib.file_digest(handle, _new_md5).hexdigest()
-
-
-def _fsync_directory(directory: Path) -> None:
-    descriptor = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
 
 
 class PartialFile:
@@ -108,7 +102,7 @@ class PartialFile:
         self._handle.close()
         self.path.replace(self.final)
         self._validator_path.unlink(missing_ok=True)
-        _fsync_directory(self.final.parent)
+        fsync_path(self.final.parent)
         return self.final
 
     def discard(self) -> None:

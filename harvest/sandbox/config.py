@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,6 +29,7 @@ class SandboxConfig:
     range_end_semantics: str = "iso"  # "iso": `b[` excludes b; "as_documented": `b[` includes b
     # delivered products (every provider)
     product_size_bytes: int = 2 * 1024 * 1024
+    download_bandwidth_bytes_per_s: float | None = None  # pace each delivered-file body to this; None: unthrottled
     # --- OneAtlas ---
     oneatlas_delivery_s: float = 120.0  # order placed -> delivered
     oneatlas_balance_credits: int = 250_000  # data.api contract balance
@@ -44,3 +46,27 @@ class SandboxConfig:
     tpdi_min_order_sqkm: float = 0.25  # an order is billed at least this area (NOTES §3.3: unknown, a knob)
     tpdi_failure_rate: float = 0.0  # share of deliveries that fail (DELIVERY_FAILED, NON_INGESTIBLE, IMPORT_FAILED)
     tpdi_archive_stage_s: float = 10.0  # time a zip archive spends in WAITING, then in PREPARING
+
+
+BANDWIDTH_HELP = (
+    "Pace every delivered-file body to this many bytes per second, per response: a number with an optional "
+    "unit B, kB, MB, GB (powers of 1000) or KiB, MiB, GiB (powers of 1024), e.g. 100MB or 1GB "
+    "[default: unthrottled]."
+)
+_BANDWIDTH_UNITS = {"": 1, "B": 1, "kB": 10**3, "KB": 10**3, "MB": 10**6, "GB": 10**9,
+                    "KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30}  # fmt: skip
+_BANDWIDTH = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*([A-Za-z]*)(?:/s)?\s*$")
+
+
+def parse_bandwidth(text: str) -> float:
+    """Bytes per second from a --download-bandwidth value such as `100MB`, `1GB` or `250000` (see BANDWIDTH_HELP)."""
+    match = _BANDWIDTH.match(text)
+    unit = match.group(2) if match else ""
+    if match is None or unit not in _BANDWIDTH_UNITS:
+        units = ", ".join(u for u in _BANDWIDTH_UNITS if u)
+        raise ValueError(f"{text!r} is not a bandwidth: give bytes per second as a number with an optional unit "
+                         f"({units}), e.g. 100MB")  # fmt: skip
+    rate = float(match.group(1)) * _BANDWIDTH_UNITS[unit]
+    if rate <= 0:
+        raise ValueError(f"{text!r} is not a bandwidth: it must be more than 0 bytes per second, e.g. 100MB")
+    return rate

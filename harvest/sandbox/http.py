@@ -1,10 +1,12 @@
-"""HTTP plumbing shared by the simulated providers: JSON, byte ranges and dropped connections."""
+"""HTTP plumbing shared by the simulated providers: JSON, byte ranges, paced bodies and dropped connections."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import re
-from collections.abc import AsyncIterator, Callable
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +16,8 @@ from starlette.responses import Response, StreamingResponse
 
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 CHUNK = 1 << 20
+PACE_QUANTUM_S = 0.01  # a paced body goes out in pieces of about this many seconds' worth
+MIN_PACED_PIECE = 1 << 12
 
 
 class InjectedDisconnect(Exception):
@@ -69,6 +73,47 @@ def file_md5(path: Path) -> str:
 FileFault = Callable[[], str | None]  # returns "truncate", "corrupt" or None for each download
 
 
+class Pacer:
+    """A token bucket for one response body: `rate` bytes per second on average, waiting by sleeping.
+
+    Bytes sent ahead of the rate are a debt slept off before the next piece; time spent elsewhere
+    (reading the file, a late wake-up) is credited up to one piece, so the average holds without
+    ever bursting more than a piece ahead. Real time, not the sandbox clock: a frozen clock still serves.
+    """
+
+    def __init__(
+        self,
+        rate: float,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        if not rate > 0:
+            raise ValueError(f"a download bandwidth must be more than 0 bytes per second, got {rate!r}")
+        self.rate = rate
+        self.piece = max(MIN_PACED_PIECE, min(CHUNK, int(rate * PACE_QUANTUM_S)))  # bytes per send
+        self._clock = clock
+        self._sleep = sleep
+        self._credit = float(self.piece)  # the first piece leaves at once
+        self._last = clock()
+
+    async def take(self, count: int) -> None:
+        """Wait until `count` more bytes may be sent."""
+        now = self._clock()
+        self._credit = min(self.piece, self._credit + (now - self._last) * self.rate) - count
+        self._last = now
+        if self._credit < 0:
+            await self._sleep(-self._credit / self.rate)
+
+
+def _pacer(request: Request) -> Pacer | None:
+    """A fresh pacer for one body, when the sandbox serving `request` has a download bandwidth."""
+    from harvest.sandbox.app import sandbox_of  # imported here: app imports this module
+
+    rate = sandbox_of(request).config.download_bandwidth_bytes_per_s
+    return Pacer(rate) if rate else None
+
+
 def file_response(
     request: Request,
     path: Path,
@@ -77,7 +122,10 @@ def file_response(
     headers: dict[str, str] | None = None,
     fault: str | None = None,
 ) -> Response:
-    """Serve a file with HEAD and single-range GET support; `fault` damages this one response."""
+    """Serve a file with HEAD and single-range GET support, paced to the sandbox's download bandwidth if any.
+
+    `fault` damages this one response.
+    """
     size = path.stat().st_size
     base = {"Accept-Ranges": "bytes", **(headers or {})}
     wanted = parse_range(request.headers.get("range"), size)
@@ -92,27 +140,33 @@ def file_response(
     if request.method == "HEAD":
         return Response(status_code=status, headers=base, media_type=media_type)
     return StreamingResponse(
-        _stream(path, start, length, fault), status_code=status, headers=base, media_type=media_type
+        _stream(path, start, length, fault, _pacer(request)), status_code=status, headers=base, media_type=media_type
     )
 
 
-async def _stream(path: Path, start: int, length: int, fault: str | None) -> AsyncIterator[bytes]:
+async def _stream(
+    path: Path, start: int, length: int, fault: str | None, pacer: Pacer | None = None
+) -> AsyncIterator[bytes]:
     cut = length // 2 if fault == "truncate" else None
+    piece = pacer.piece if pacer else CHUNK
     sent = 0
     with path.open("rb") as handle:
         handle.seek(start)
         while sent < length:
-            chunk = handle.read(min(CHUNK, length - sent))
+            chunk = handle.read(min(piece, length - sent))
             if not chunk:
                 break
             if fault == "corrupt" and sent <= length // 3 < sent + len(chunk):
                 index = length // 3 - sent
                 chunk = chunk[:index] + bytes([chunk[index] ^ 0xFF]) + chunk[index + 1 :]
             if cut is not None and sent + len(chunk) > cut:
-                yield chunk[: cut - sent]
-                raise InjectedDisconnect
+                chunk = chunk[: cut - sent]
+            if pacer:
+                await pacer.take(len(chunk))
             sent += len(chunk)
             yield chunk
+            if cut is not None and sent >= cut:
+                raise InjectedDisconnect
 
 
 async def read_form(request: Request) -> dict[str, str]:

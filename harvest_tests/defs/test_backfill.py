@@ -99,24 +99,16 @@ def cli_env(sandbox, tmp_path: Path, **extra: str) -> dict[str, str]:  # type: i
     }
 
 
+def backfill_two_providers(sandbox, tmp_path: Path, end: str, **env: str):  # type: ignore[no-untyped-def]
+    """`harvest backfill` of Arlula and the Sentinel Hub catalog from 2026-10-01 to `end`."""
+    (tmp_path / "dagster_home").mkdir()
+    arguments = ["--provider", "arlula", "--provider", "sentinelhub-catalog", "--start", "2026-10-01", "--end", end]
+    return CliRunner().invoke(main, ["backfill", *arguments], env=cli_env(sandbox, tmp_path, **env))
+
+
 def test_harvest_backfill_harvests_the_days_and_summarises(make_sandbox, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     sandbox = make_sandbox()
-    (tmp_path / "dagster_home").mkdir()
-    result = CliRunner().invoke(
-        main,
-        [
-            "backfill",
-            "--provider",
-            "arlula",
-            "--provider",
-            "sentinelhub-catalog",
-            "--start",
-            "2026-10-01",
-            "--end",
-            "2026-10-03",
-        ],
-        env=cli_env(sandbox, tmp_path),
-    )
+    result = backfill_two_providers(sandbox, tmp_path, "2026-10-03")
     assert result.exit_code == 0, result.output
     assert "arlula" in result.output and "3 day(s)" in result.output
     store = CatalogStore(tmp_path / "data" / "catalog")
@@ -148,22 +140,7 @@ def test_harvest_backfill_refuses_bad_input(args: list[str], message: str, tmp_p
 
 def test_harvest_backfill_fails_clearly_when_a_provider_refuses(make_sandbox, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     sandbox = make_sandbox()
-    (tmp_path / "dagster_home").mkdir()
-    result = CliRunner().invoke(
-        main,
-        [
-            "backfill",
-            "--provider",
-            "arlula",
-            "--provider",
-            "sentinelhub-catalog",
-            "--start",
-            "2026-10-01",
-            "--end",
-            "2026-10-02",
-        ],
-        env=cli_env(sandbox, tmp_path, ARLULA_API_KEY="not-the-key"),
-    )
+    result = backfill_two_providers(sandbox, tmp_path, "2026-10-02", ARLULA_API_KEY="not-the-key")
     assert result.exit_code == 1
     assert "the backfill failed for arlula" in result.output
     assert "ARLULA_API_KEY" in result.output  # the provider error says what to check
