@@ -58,7 +58,7 @@ def sandbox() -> None:
               help="Seconds before an updated scene becomes searchable.")  # fmt: skip
 @click.option("--product-size", default=2 * 1024 * 1024, show_default=True, type=int,
               help="Bytes of each delivered product.")  # fmt: skip
-@click.option("--download-bandwidth", default=None, help=BANDWIDTH_HELP)
+@click.option("--download-bandwidth", default=None, metavar="RATE", help=BANDWIDTH_HELP)
 def sandbox_serve(
     host: str,
     port: int,

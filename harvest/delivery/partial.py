@@ -8,6 +8,7 @@ resumed download after a restart can still ask for the rest of *the same* file w
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import os
@@ -20,6 +21,7 @@ from harvest.catalog.atomic import fsync_path
 
 _new_md5 = functools.partial(hashlib.md5, usedforsecurity=False)  # a checksum, not security
 MAX_PENDING = 8  # chunks queued for the writer thread before `append` waits
+WRITEBACK_EVERY = 16 << 20  # bytes written between asking the kernel to start putting them on disk
 
 
 def partial_path(final: Path) -> Path:
@@ -47,6 +49,7 @@ class PartialFile:
         self.size = self._handle.tell()  # bytes accepted by `append`, written or queued
         self._writer = ThreadPoolExecutor(1, thread_name_prefix="harvest-delivery-writer")
         self._pending: deque[Future[None]] = deque()
+        self._not_written_back = 0
 
     @property
     def validator(self) -> str | None:
@@ -78,6 +81,19 @@ class PartialFile:
     def _write(self, data: bytes | bytearray) -> None:
         self._handle.write(data)
         self._digest.update(data)
+        self._not_written_back += len(data)
+        if self._not_written_back >= WRITEBACK_EVERY:
+            self._start_writeback()
+
+    def _start_writeback(self) -> None:
+        """Have the kernel start writing the file to disk without waiting, so `finish`'s fsync has little left.
+
+        POSIX_FADV_DONTNEED starts the writeback of dirty pages and drops pages already on disk from the cache.
+        """
+        self._handle.flush()
+        self._not_written_back = 0
+        with contextlib.suppress(AttributeError, OSError):  # no posix_fadvise (macOS, Windows): fsync does it all
+            os.posix_fadvise(self._handle.fileno(), 0, 0, os.POSIX_FADV_DONTNEED)
 
     def drain(self) -> None:
         """Wait until every appended byte is written and hashed (raises the writer's error, if any)."""

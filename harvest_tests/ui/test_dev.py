@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import dagster as dg
@@ -40,6 +41,18 @@ def _alive(processes: list[psutil.Process]) -> list[psutil.Process]:
     return alive
 
 
+def answered(url: str, within_s: float) -> httpx.Response:
+    """The first answer of a server that has announced itself but may still be binding its socket."""
+    deadline = time.monotonic() + within_s
+    while True:
+        try:
+            return httpx.get(url, timeout=10)
+        except httpx.ConnectError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)  # polling another process, not simulating time
+
+
 def test_harvest_dev_serves_the_ui_runs_the_sensors_and_stops_on_ctrl_c(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -57,7 +70,7 @@ def test_harvest_dev_serves_the_ui_runs_the_sensors_and_stops_on_ctrl_c(
     try:
         output.wait_for(f"Dagster UI    http://127.0.0.1:{port}", 90)
         output.wait_for(f"Serving dagster-webserver on http://127.0.0.1:{port}", 180)
-        info = httpx.get(f"http://127.0.0.1:{port}/server_info", timeout=10)
+        info = answered(f"http://127.0.0.1:{port}/server_info", within_s=60)
         assert info.status_code == 200 and "dagster_webserver_version" in info.json()
         output.wait_for("ASSET_MATERIALIZATION", 240)  # a sensor requested a run, and it harvested a day
         started = psutil.Process(process.pid).children(recursive=True)
