@@ -654,7 +654,7 @@ def _desks() -> Iterator[DeskSet]:
     """The providers' order desks, as the Dagster resource opens them (the environment, HARVEST_SANDBOX_URL)."""
     from harvest.ordering.desks import DeskSet
 
-    with DeskSet(env=os.environ, sandbox_url=os.environ.get("HARVEST_SANDBOX_URL") or None) as desks:
+    with DeskSet(env=os.environ) as desks:
         yield desks
 
 

@@ -60,26 +60,23 @@ class HarvestResource(dg.ConfigurableResource):
 
     def source(self, provider: str) -> SceneSource:
         """A fresh source for `provider` (close it when done)."""
-        return build_source(provider, os.environ, self._sandbox_url())
+        return build_source(provider, os.environ, self.sandbox_url or None)
 
     def kept_source(self, provider: str) -> SceneSource:
         """A source kept open across calls in this process (sensor ticks reuse its token and connections).
 
         Never close it; a change of endpoints or credentials in the environment gets a new one.
         """
-        key = (type(self), provider, self._sandbox_url(), _settings_fingerprint(os.environ))
+        key = (type(self), provider, self.sandbox_url, _settings_fingerprint(os.environ))
         with _KEPT_LOCK:
             if key not in _KEPT:
                 _KEPT[key] = self.source(provider)
             return _KEPT[key]
 
-    def _sandbox_url(self) -> str | None:
-        return self.sandbox_url or os.environ.get("HARVEST_SANDBOX_URL") or None
 
-
-_KEPT: dict[tuple[type, str, str | None, str], SceneSource] = {}
+_KEPT: dict[tuple[type, str, str, str], SceneSource] = {}
 _KEPT_LOCK = threading.Lock()
-_SETTINGS_PREFIXES = ("ONEATLAS_", "ARLULA_", "SENTINELHUB_")
+_SETTINGS_PREFIXES = ("ONEATLAS_", "ARLULA_", "SENTINELHUB_", "HARVEST_SANDBOX_URL")
 
 
 def _settings_fingerprint(env: Mapping[str, str]) -> str:
@@ -100,7 +97,7 @@ class OrderingResource(dg.ConfigurableResource):
 
     def desks(self) -> DeskSet:
         """The order desks of one run, opened on first use (close the set when done)."""
-        return DeskSet(env=os.environ, sandbox_url=self.sandbox_url or os.environ.get("HARVEST_SANDBOX_URL") or None)
+        return DeskSet(env=os.environ, sandbox_url=self.sandbox_url or None)
 
     def allow_spend(self) -> bool:
         """Whether live providers may be bought from (HARVEST_ALLOW_SPEND=1)."""

@@ -2,8 +2,8 @@
 
 `XSettings.from_env(env, sandbox_url)`:
 
-- no credentials in `env`: the sandbox at `sandbox_url` (default `DEFAULT_SANDBOX_URL`, where
-  `harvest sandbox serve` listens) with its published demo credentials, `sandbox=True`; URL
+- no credentials in `env`: the sandbox at `sandbox_url` (else `$HARVEST_SANDBOX_URL`, else
+  `DEFAULT_SANDBOX_URL`, where `harvest sandbox serve` listens) with its published demo credentials, `sandbox=True`; URL
   variables in `env` are ignored then;
 - credentials: the URLs from `env`, defaulting to the production hosts, `sandbox=False` — unless
   the credentials are the sandbox's demo ones and every URL ends with the sandbox's path prefix
@@ -26,6 +26,7 @@ from harvest.providers.secrets import Secret
 from harvest.sandbox import config as sandbox
 
 DEFAULT_SANDBOX_URL = "http://127.0.0.1:8765"
+SANDBOX_URL_VARIABLE = "HARVEST_SANDBOX_URL"
 
 ONEATLAS_AUTH_URL = "https://authenticate.foundation.api.oneatlas.airbus.com"
 ONEATLAS_SEARCH_URL = "https://search.foundation.api.oneatlas.airbus.com"
@@ -58,8 +59,9 @@ def _url(env: Mapping[str, str], name: str, default: str) -> str:
     return (_get(env, name) or default).rstrip("/")
 
 
-def _base(sandbox_url: str | None) -> str:
-    return (sandbox_url or DEFAULT_SANDBOX_URL).rstrip("/")
+def _base(sandbox_url: str | None, env: Mapping[str, str]) -> str:
+    """The sandbox's base URL: the one given, else $HARVEST_SANDBOX_URL, else where it listens by default."""
+    return (sandbox_url or env.get(SANDBOX_URL_VARIABLE, "").strip() or DEFAULT_SANDBOX_URL).rstrip("/")
 
 
 def _points_at_sandbox(urls_and_prefixes: list[tuple[str, str]]) -> bool:
@@ -100,7 +102,7 @@ class OneAtlasSettings:
         """Settings from ONEATLAS_* variables, or the sandbox when ONEATLAS_API_KEY is absent."""
         key = _get(env, "ONEATLAS_API_KEY")
         if not key:
-            base = _base(sandbox_url)
+            base = _base(sandbox_url, env)
             urls = {name: base + prefix for name, prefix in _ONEATLAS_PREFIXES.items()}
             return cls(
                 Secret(sandbox.ONEATLAS_API_KEY),
@@ -162,7 +164,7 @@ class ArlulaSettings:
             return cls(
                 sandbox.ARLULA_API_KEY,
                 Secret(sandbox.ARLULA_API_SECRET),
-                url=_base(sandbox_url) + _ARLULA_PREFIX,
+                url=_base(sandbox_url, env) + _ARLULA_PREFIX,
                 api_version=api_version,
                 sandbox=True,
             )
@@ -201,7 +203,7 @@ class SentinelHubSettings:
         """Settings from SENTINELHUB_* variables, or the sandbox when the client id/secret are absent."""
         pair = _pair(env, "SENTINELHUB_CLIENT_ID", "SENTINELHUB_CLIENT_SECRET")
         if pair is None:
-            url = _base(sandbox_url) + _SENTINELHUB_PREFIX
+            url = _base(sandbox_url, env) + _SENTINELHUB_PREFIX
             return cls(
                 sandbox.SENTINELHUB_CLIENT_ID,
                 Secret(sandbox.SENTINELHUB_CLIENT_SECRET),

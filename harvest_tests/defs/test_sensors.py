@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import dagster as dg
+import httpx
 import numpy as np
 import pytest
 import shapely
@@ -227,12 +228,16 @@ def test_a_deleted_scene_reruns_the_day_that_holds_it(world: RunningSandbox, at,
 def test_a_provider_that_is_down_fails_the_tick_and_keeps_the_cursor(make_sandbox, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     sandbox = make_sandbox(faults="503=1@oneatlas.search")
     harvest = resource_for(sandbox, tmp_path)
-    cursor = cursor_at(sandbox.sandbox.now_ns() - 3600 * 10**9)
-    with dg.build_sensor_context(resources={"harvest": harvest}, cursor=cursor) as context:
-        with pytest.raises(ProviderError, match="OneAtlas") as failure:
-            oneatlas_updates(context)
-        assert context.cursor == cursor
+    cursor = cursor_at(sandbox.sandbox.now_ns() - int(FIRST_LOOKBACK.total_seconds()) * 10**9)
+    with (
+        dg.build_sensor_context(resources={"harvest": harvest}, cursor=cursor) as context,
+        pytest.raises(ProviderError, match="OneAtlas") as failure,
+    ):
+        oneatlas_updates(context)  # raising, not returning a SensorResult, is what keeps Dagster's cursor
     assert "503" in str(failure.value)
+    httpx.post(f"{sandbox.url}/_sandbox/faults", json={"spec": ""}, timeout=10).raise_for_status()
+    recovered = tick(oneatlas_updates, harvest, cursor)  # the kept cursor: nothing since it is lost
+    assert recovered.run_requests and recovered.cursor != cursor
 
 
 # -- providers without an update time ------------------------------------------------------------
