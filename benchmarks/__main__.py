@@ -1,4 +1,4 @@
-"""`python -m benchmarks [sandbox|harvest|backfill|delivery ...]`: run the named benchmarks (all by default)."""
+"""`python -m benchmarks [sandbox|harvest|write|backfill|delivery ...]`: run the named benchmarks (all by default)."""
 
 from __future__ import annotations
 
@@ -8,11 +8,12 @@ import warnings
 # Dagster flags beta parameters (backfill_policy, …) on import: noise in a benchmark's output
 warnings.filterwarnings("ignore", message=r".*is currently in beta.*")
 
-from benchmarks import dagster_backfill, delivery_download, harvest_catalog, sandbox_search  # noqa: E402
+from benchmarks import catalog_write, dagster_backfill, delivery_download, harvest_catalog, sandbox_search  # noqa: E402
 
 BENCHMARKS = {
     "sandbox": sandbox_search.run,
     "harvest": harvest_catalog.run,
+    "write": catalog_write.run,
     "backfill": dagster_backfill.run,
     "delivery": delivery_download.run,
 }
