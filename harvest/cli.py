@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import sys
 from pathlib import Path
 
@@ -34,7 +35,13 @@ def sandbox() -> None:
 
 @sandbox.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
-@click.option("--port", default=8765, show_default=True, type=int, help="Port to listen on (0: any free port).")
+@click.option(
+    "--port",
+    default=8765,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Port to listen on (0: any free port).",
+)
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed of the simulated world and its faults.")
 @click.option(
     "--state",
@@ -83,8 +90,8 @@ def sandbox_serve(
         parse_faults(faults)
     except (ClockSpecError, FaultSpecError) as exc:
         raise click.BadParameter(str(exc)) from exc
-    if density <= 0:
-        raise click.BadParameter("--density must be positive")
+    if not math.isfinite(density) or density <= 0:
+        raise click.BadParameter(f"--density must be a positive number, not {density}")
     try:
         bandwidth = parse_bandwidth(download_bandwidth) if download_bandwidth is not None else None
     except ValueError as exc:

@@ -2,7 +2,7 @@
 
 Each day is harvested whole, for every AOI, and written as one file: a re-run rewrites the same
 file with the provider's current answer (idempotent), and a day that failed leaves the previous
-file untouched.
+file untouched. Without any AOI nothing is searched and nothing written.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
+from harvest.aoi_rules import NoUsableAoiError
 from harvest.aois import Aoi
 from harvest.catalog.store import CatalogStore
 from harvest.changes import acquisition_days
@@ -86,6 +87,11 @@ def harvest_days(
     day: a year costs a few dozen searches per AOI instead of hundreds, and each day's file is
     still exactly that day's scenes.
     """
+    if not aois:
+        raise NoUsableAoiError(
+            f"no AOI to search for {source.provider}; a harvest needs at least one, or every day would be "
+            "replaced by an empty answer"
+        )
     before = source.stats()
     report = HarvestReport(source.provider, source.sandbox)
     for group in chunks(days, chunk_days):

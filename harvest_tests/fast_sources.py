@@ -30,7 +30,11 @@ def no_sleep(_: float) -> None:
 def oneatlas_source(sandbox: RunningSandbox, page_size: int = 500) -> OneAtlasSource:
     settings = OneAtlasSettings.from_env(sandbox.env())
     http = ProviderHttp(
-        "OneAtlas", auth=OneAtlasApiKeyAuth(settings.api_key, settings.token_url), retry=NO_WAIT, sleep=no_sleep
+        "OneAtlas",
+        auth=OneAtlasApiKeyAuth(settings.api_key, settings.token_url),
+        origins=settings.origins,
+        retry=NO_WAIT,
+        sleep=no_sleep,
     )
     return OneAtlasSource(OneAtlasClient(settings, http=http, page_size=page_size))
 
@@ -41,7 +45,7 @@ def sources(sandbox: RunningSandbox) -> dict[str, Callable[[], SceneSource]]:
 
     def hub_http() -> ProviderHttp:
         auth = ClientCredentialsAuth(hub.client_id, hub.client_secret, hub.token_url)
-        return ProviderHttp("Sentinel Hub", auth=auth, retry=NO_WAIT, sleep=no_sleep)
+        return ProviderHttp("Sentinel Hub", auth=auth, origins=hub.origins, retry=NO_WAIT, sleep=no_sleep)
 
     return {
         # 7 items a page: OneAtlas's shared lastUpdateDate instants straddle page boundaries
@@ -50,7 +54,11 @@ def sources(sandbox: RunningSandbox) -> dict[str, Callable[[], SceneSource]]:
             ArlulaClient(
                 arlula,
                 http=ProviderHttp(
-                    "Arlula", auth=BasicAuth(arlula.api_key, arlula.api_secret), retry=NO_WAIT, sleep=no_sleep
+                    "Arlula",
+                    auth=BasicAuth(arlula.api_key, arlula.api_secret),
+                    origins=arlula.origins,
+                    retry=NO_WAIT,
+                    sleep=no_sleep,
                 ),
                 days_per_search=10,
             )

@@ -13,14 +13,18 @@ import json
 import os
 import re
 import shutil
+import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
+from sqlalchemy import event
+from sqlalchemy.engine import URL, Engine
 
 from harvest.aois import DEFAULT_AOIS_PATH, load_aois
 from harvest.catalog.store import UNIFIED, CatalogStore
@@ -29,6 +33,8 @@ from harvest.cli import main
 from harvest.harvesting import days_between, harvest_days
 from harvest.ordering.desks import DeskSet, OrderDesk, build_desk
 from harvest.ordering.ledger import Ledger, OrderRow, OrderState
+from harvest.ordering.ledger import engine as ledger_engines
+from harvest.ordering.ledger import ledger as ledgers
 from harvest.ordering.model import OrderRequest, ProviderOrder, Quote, Unit
 from harvest.providers.errors import BadRequest
 from harvest.sandbox.server import RunningSandbox, running
@@ -514,3 +520,192 @@ def test_a_postgres_ledger_is_shown_without_its_password(offline: Terminal, post
         result = ok(offline(*args, HARVEST_DATABASE_URL=postgres_ledger))
         assert DB_PASSWORD not in everything(result)
     assert ":***@" in ok(offline("status", HARVEST_DATABASE_URL=postgres_ledger)).stdout
+
+
+# --- providers that cannot be asked ---------------------------------------------------------------
+
+WRONG_SECRETS = {
+    "ONEATLAS_API_KEY": "wrong-oneatlas-key-do-not-print",
+    "ARLULA_API_SECRET": "wrong-arlula-secret-do-not-print",
+    "SENTINELHUB_CLIENT_SECRET": "wrong-sentinelhub-secret-do-not-print",
+}
+
+
+def no_secret_in(result: Result) -> bool:
+    return not any(secret in everything(result) for secret in WRONG_SECRETS.values())
+
+
+def test_quote_fails_when_not_one_candidate_could_be_quoted(terminal: Terminal) -> None:
+    result = terminal("quote", *PERIOD, **WRONG_SECRETS)  # every provider refuses the credentials (401)
+
+    assert result.exit_code == 1, (result.stdout, result.stderr, result.exception)
+    match = SUMMARY.search(result.stdout)
+    assert match, result.stdout
+    candidates, _, quoted, *_, errors = map(int, match.groups())
+    assert candidates == errors > 0 and quoted == 0
+    [verdict] = [line for line in result.stderr.splitlines() if line.startswith("Error: ")]
+    assert f"not one of the {candidates} candidates could be quoted" in verdict
+    for provider in PROVIDERS:
+        if provider != "sentinelhub-catalog":
+            assert f"{provider}: " in verdict and "rejected the" in verdict, verdict
+    assert terminal.orders() == [] and no_secret_in(result)
+
+
+def test_quote_with_one_provider_refusing_quotes_the_others_and_counts_what_was_left_out(terminal: Terminal) -> None:
+    result = ok(terminal("quote", *PERIOD, ARLULA_API_SECRET=WRONG_SECRETS["ARLULA_API_SECRET"]))
+
+    match = SUMMARY.search(result.stdout)
+    assert match, result.stdout
+    candidates, _, quoted, *_, errors = map(int, match.groups())
+    assert 0 < errors < candidates and quoted == candidates - errors
+    assert f"warning: {errors} of {candidates} candidates could not be quoted and were left out" in result.stderr
+    assert f"arlula: {errors} (" in result.stderr
+    assert {order.provider for order in terminal.orders()} == {"oneatlas", "sentinelhub-import"}
+    assert no_secret_in(result)
+
+
+@pytest.mark.parametrize("flavour", [None, "data"])  # OneAtlas asked which API it sells through, or told
+def test_status_refresh_fails_when_no_provider_with_open_orders_can_be_asked(
+    quoted: Terminal, flavour: str | None
+) -> None:
+    ok(quoted("place"))
+    placed = quoted.orders(OrderState.PLACED)
+
+    result = quoted("status", "--refresh", **WRONG_SECRETS, ONEATLAS_ORDER_FLAVOUR=flavour)
+
+    assert result.exit_code == 1, (result.stdout, result.stderr, result.exception)
+    [verdict] = [line for line in result.stderr.splitlines() if line.startswith("Error: ")]
+    assert "no provider with open orders could be asked where they stand" in verdict
+    for provider in {order.provider for order in placed}:
+        assert f"{provider}: " in verdict, verdict
+    assert "rejected the" in verdict and no_secret_in(result)
+    assert re.search(rf"^  placed\s+{len(placed)}$", result.stdout, re.MULTILINE)  # the summary is still shown
+    assert quoted.orders(OrderState.PLACED) == placed
+
+
+def test_status_refresh_with_one_provider_refusing_follows_the_others_and_names_it(quoted: Terminal) -> None:
+    ok(quoted("place"))
+    assert quoted.sandbox is not None
+    advance(quoted.sandbox, 3600)
+    arlula = {order.key for order in quoted.orders(OrderState.PLACED) if order.provider == "arlula"}
+    assert len(arlula) >= 2
+
+    result = ok(quoted("status", "--refresh", ARLULA_API_SECRET=WRONG_SECRETS["ARLULA_API_SECRET"]))
+
+    warned = {line.split()[1].rstrip(":") for line in result.stderr.splitlines() if line.startswith("warning: ")}
+    assert warned == arlula
+    assert "401" in result.stderr and no_secret_in(result)
+    assert {order.key for order in quoted.orders(OrderState.PLACED)} == arlula
+    assert quoted.orders(OrderState.DELIVERED)  # the other providers' orders were followed
+
+
+def test_place_fails_when_the_provider_cannot_be_asked_and_gives_the_spend_back(quoted: Terminal) -> None:
+    approved = [order for order in quoted.orders(OrderState.APPROVED) if order.provider == "arlula"]
+    assert approved
+
+    result = quoted("place", *(order.key for order in approved), ARLULA_API_SECRET="wrong", HARVEST_ALLOW_SPEND="1")
+
+    assert result.exit_code == 1, (result.stdout, result.stderr, result.exception)
+    assert f"{len(approved)} order{'s' * (len(approved) != 1)} could not be placed" in result.stderr
+    assert all(f"{order.key} " in result.stdout and ": not_sent — " in result.stdout for order in approved)
+    assert {order.key for order in quoted.orders(OrderState.APPROVED)} >= {order.key for order in approved}
+    with quoted.ledger() as ledger:
+        assert all(ledger.events(order.key)[-1].kind == "not_sent" for order in approved)
+
+
+def test_quote_into_a_data_directory_it_cannot_write_stops_before_quoting(terminal: Terminal) -> None:
+    blocker = terminal.data / "orders"  # where the quoted candidates go
+    blocker.write_text("")
+
+    result = terminal("quote", *PERIOD)
+
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), (result.stderr, result.exception)
+    assert f"cannot write the quoted candidates in {blocker / 'candidates'}" in result.stderr
+    assert "HARVEST_DATA_DIR" in result.stderr and "nothing was done" in result.stderr
+    assert terminal.orders() == [] and blocker.read_text() == ""
+
+
+# --- a ledger that cannot be written ----------------------------------------------------------------
+
+
+def a_quoted_order(terminal: Terminal, scene_id: str = "SCENE-1") -> str:
+    """Record one quoted order in the terminal's ledger; its key."""
+    toulouse = load_aois(DEFAULT_AOIS_PATH).by_id()["toulouse"]
+    request = OrderRequest.build("arlula", scene_id, toulouse.id, toulouse.geojson(), {})
+    with terminal.ledger() as ledger:
+        ledger.record_quote(request, Quote(request.key, Decimal(100), Unit.USD_CENTS), actor="harvest quotes")
+    return request.key
+
+
+def ledgers_from_now_on(monkeypatch: pytest.MonkeyPatch, name: str, listener: Callable[..., None]) -> None:
+    """Every ledger engine created from now on gets `listener` for its SQLAlchemy event `name`."""
+
+    def listened(url: URL) -> Engine:
+        engine = ledger_engines.create_ledger_engine(url)
+        event.listen(engine, name, listener)
+        return engine
+
+    monkeypatch.setattr(ledgers, "create_ledger_engine", listened)
+
+
+def read_only_from_now_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every ledger connection opened from now on is read-only, as SQLite opens a file it may not write."""
+
+    def open_read_only(dialect: object, record: object, args: list[Any], options: dict[str, Any]) -> None:
+        args[0], options["uri"] = f"file:{args[0]}?mode=ro", True
+
+    ledgers_from_now_on(monkeypatch, "do_connect", open_read_only)
+
+
+def no_history_from_now_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    """From now on SQLite itself refuses every new line of an order's history: a ledger failing under a command."""
+
+    def refuse_events(action: int, table: str | None, *_: object) -> int:
+        return sqlite3.SQLITE_DENY if (action, table) == (sqlite3.SQLITE_INSERT, "events") else sqlite3.SQLITE_OK
+
+    ledgers_from_now_on(monkeypatch, "connect", lambda connection, _: connection.set_authorizer(refuse_events))
+
+
+def refused_with_the_fix(result: Result, ledger: Path) -> None:
+    """The command stopped with a message (not a traceback) naming the ledger file and the ways out."""
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), (result.stderr, result.exception)
+    assert f"the ledger {ledger} cannot be written" in result.stderr, result.stderr
+    assert "HARVEST_DATA_DIR" in result.stderr and "HARVEST_DATABASE_URL" in result.stderr
+
+
+def test_a_read_only_ledger_stops_a_command_before_it_changes_anything(
+    offline: Terminal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key = a_quoted_order(offline)
+    read_only_from_now_on(monkeypatch)
+
+    result = offline("approve", key)
+
+    refused_with_the_fix(result, offline.data / "ledger.sqlite")
+    monkeypatch.undo()
+    assert [order.state for order in offline.orders()] == [OrderState.QUOTED]
+
+
+def test_a_ledger_failing_under_a_command_stops_it_with_a_message_and_nothing_half_done(
+    offline: Terminal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    keys = [a_quoted_order(offline, scene) for scene in ("SCENE-1", "SCENE-2")]
+    no_history_from_now_on(monkeypatch)
+
+    result = offline("approve", *keys)
+
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), (result.stderr, result.exception)
+    assert f"the ledger at sqlite:///{offline.data / 'ledger.sqlite'} failed: not authorized" in result.stderr
+    monkeypatch.undo()
+    assert [order.state for order in offline.orders()] == [OrderState.QUOTED] * 2
+
+
+def test_a_data_directory_that_is_a_file_is_refused_with_the_ledger_path_and_the_fix(
+    offline: Terminal, tmp_path: Path
+) -> None:
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("")
+    for place in (blocker, blocker / "below"):
+        result = offline("list", HARVEST_DATA_DIR=str(place), HARVEST_DATABASE_URL=None)
+        refused_with_the_fix(result, place / "ledger.sqlite")
+    assert blocker.read_text() == ""

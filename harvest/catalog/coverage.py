@@ -32,7 +32,7 @@ from matplotlib.path import Path as MplPath
 from numpy.typing import NDArray
 from shapely.geometry.base import BaseGeometry
 
-from harvest.aois import Aoi
+from harvest.aois import Aoi, id_problem
 from harvest.catalog.atomic import atomic_output
 from harvest.catalog.bounds import ExtentAccumulator
 from harvest.catalog.polygons import Geometries, multipolygons_by_owner
@@ -132,7 +132,13 @@ def render_coverage(
     color_by: ColorBy = "acquired",
     window: tuple[date, date] | None = None,
 ) -> CoverageMap:
-    """Write `<directory>/<aoi id>.html` and `.png` for these scenes (SCENE_SCHEMA columns), each atomically."""
+    """Write `<directory>/<aoi id>.html` and `.png` for these scenes (SCENE_SCHEMA columns), each atomically.
+
+    The id must be a safe file name (ValueError otherwise), so the maps land in `directory` and nowhere else.
+    """
+    unsafe = id_problem(aoi.id)
+    if unsafe is not None:
+        raise ValueError(f"no map drawn for AOI {aoi.id!r}: {unsafe}")
     layer = _layer(aoi, scenes, color_by, window)
     directory.mkdir(parents=True, exist_ok=True)
     html_path, png_path = directory / f"{aoi.id}.html", directory / f"{aoi.id}.png"

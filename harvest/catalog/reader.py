@@ -4,11 +4,14 @@
 
 Row groups whose statistics rule the filters out are never read (`plan_scan` shows which are);
 rows are then filtered on the covering, the time, provider and cloud columns, and finally on the
-exact footprint and the AOIs.
+exact footprint and the AOIs. A directory's files that cannot be Parquet (empty, truncated) are
+left out with a warning; a file that fails to read raises DamagedFileError naming it.
 """
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -20,13 +23,16 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 import shapely
 
+from harvest.catalog.damage import damage
 from harvest.catalog.query import CatalogQuery
 from harvest.catalog.schema import SCENE_SCHEMA, STORED_SCHEMA
+from harvest.catalog.store import find_damaged
 
 DEFAULT_BATCH_SIZE = 65_536
 CRS = "EPSG:4326"
 
 Source = str | os.PathLike[str] | Sequence[str | os.PathLike[str]]  # a file, a directory, or a list of files
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -61,9 +67,31 @@ def catalog_files(source: Source) -> tuple[Path, ...]:
         sorted(
             path
             for path in root.rglob("*.parquet")
-            if path.is_file() and not any(part.startswith((".", "_")) for part in path.relative_to(root).parts)
+            if path.is_file()
+            and not any(part.startswith((".", "_")) for part in path.relative_to(root).parts)
+            and _looks_whole(path)
         )
     )
+
+
+def _looks_whole(path: Path) -> bool:
+    """Whether a file found in a directory can be Parquet; a warning names it when not."""
+    reason = damage(path)
+    if reason is not None:
+        log.warning("catalog: %s %s; left out", path, reason)
+    return reason is None
+
+
+@contextlib.contextmanager
+def _naming_damaged(files: Sequence[Path]) -> Iterator[None]:
+    """Turn a failed read of these files into a DamagedFileError naming the file at fault."""
+    try:
+        yield
+    except (pa.ArrowException, OSError) as exc:
+        found = find_damaged(files, exc)
+        if found is None:
+            raise
+        raise found from exc
 
 
 def plan_scan(source: Source, query: CatalogQuery | None = None) -> ScanPlan:
@@ -71,15 +99,16 @@ def plan_scan(source: Source, query: CatalogQuery | None = None) -> ScanPlan:
     query = query or CatalogQuery()
     files = catalog_files(source)
     expression = query.expression()
-    dataset = ds.dataset([str(path) for path in files], schema=STORED_SCHEMA, format="parquet")
     total = 0
     fragments: list[ds.ParquetFileFragment] = []
-    for fragment in dataset.get_fragments():
-        total += fragment.num_row_groups
-        if expression is None:
-            fragments.append(fragment)
-        else:
-            fragments.extend(fragment.split_by_row_group(expression, schema=STORED_SCHEMA))
+    with _naming_damaged(files):
+        dataset = ds.dataset([str(path) for path in files], schema=STORED_SCHEMA, format="parquet")
+        for fragment in dataset.get_fragments():
+            total += fragment.num_row_groups
+            if expression is None:
+                fragments.append(fragment)
+            else:
+                fragments.extend(fragment.split_by_row_group(expression, schema=STORED_SCHEMA))
     return ScanPlan(files, total, tuple(fragments), query)
 
 
@@ -104,11 +133,12 @@ def iter_catalog_batches(
     plan = plan_scan(source, query)
     if not plan.fragments:
         return
-    for batch in plan.dataset().to_batches(columns=read, filter=query.expression(), batch_size=batch_size):
-        if batch.num_rows:
-            refined = query.refine(batch)
-            if refined.num_rows:
-                yield refined.select(wanted)
+    with _naming_damaged(plan.files):
+        for batch in plan.dataset().to_batches(columns=read, filter=query.expression(), batch_size=batch_size):
+            if batch.num_rows:
+                refined = query.refine(batch)
+                if refined.num_rows:
+                    yield refined.select(wanted)
 
 
 def read_catalog(

@@ -16,6 +16,7 @@ import pyarrow.compute as pc
 import shapely
 
 from harvest.aois import AoiFileError, aois_path, load_aois
+from harvest.catalog.damage import DamagedFileError
 from harvest.catalog.query import CatalogQuery
 from harvest.catalog.reader import iter_catalog_batches
 from harvest.catalog.schema import SCENE_SCHEMA
@@ -167,43 +168,59 @@ def _store() -> CatalogStore:
 
 
 def _catalog_files(store: CatalogStore, provider: str | None, first: date | None, last: date | None) -> list[Path]:
-    """The day files to scan: the provider's, else the unified catalog's, else every provider's; by day."""
+    """The day files to scan: the provider's, else the unified catalog's, else every provider's; by day.
+
+    Stray files are left out with a warning; a damaged day in [first, last] stops the query, naming the file.
+    """
     if provider is not None:
-        files = list(store.files(provider))
+        listings = [store.listing(provider)]
     else:
-        files = list(store.files(UNIFIED)) or [path for name in PROVIDERS for path in store.files(name)]
-    return sorted((path for path in files if _day_in(path, first, last)), key=lambda path: (path.stem, str(path)))
+        unified = store.listing(UNIFIED)
+        has_unified = bool(unified.days) or any(skipped.day for skipped in unified.skipped)
+        listings = [unified] if has_unified else [store.listing(name) for name in PROVIDERS]
+    files: list[Path] = []
+    for listing in listings:
+        for skipped in listing.skipped:
+            if skipped.day is not None and _day_in(skipped.day, first, last):
+                raise click.ClickException(str(skipped.error()))
+            click.echo(f"warning: {skipped}", err=True)
+        files.extend(path for day, path in listing.days.items() if _day_in(day, first, last))
+    return sorted(files, key=lambda path: (path.name, str(path)))
 
 
-def _day_in(path: Path, first: date | None, last: date | None) -> bool:
-    """Whether a day file can hold acquisitions in [first, last]; files not named by day are kept."""
-    try:
-        day = date.fromisoformat(path.stem)
-    except ValueError:
-        return True
+def _day_in(day: date, first: date | None, last: date | None) -> bool:
+    """Whether a day file can hold acquisitions in [first, last]."""
     return (first is None or day >= first) and (last is None or day <= last)
 
 
 def _read(files: Sequence[Path], query: CatalogQuery, limit: int | None) -> pa.Table:
-    batches: list[pa.RecordBatch] = []
-    rows = 0
-    if files:
-        for batch in iter_catalog_batches(
-            files,
-            bbox=query.bbox,
-            start=query.start,
-            end=query.end,
-            providers=query.providers,
-            max_cloud=query.max_cloud,
-            aoi_ids=query.aoi_ids,
-        ):
-            batches.append(batch)
-            rows += batch.num_rows
-            if limit is not None and rows >= limit:
-                break
+    try:
+        batches = _batches(files, query, limit) if files else []
+    except DamagedFileError as exc:
+        raise click.ClickException(str(exc)) from exc
     table = pa.Table.from_batches(batches, schema=SCENE_SCHEMA)
     table = table if limit is None else table.slice(0, limit)
     return table.sort_by([("acquired", "ascending"), ("provider", "ascending"), ("scene_id", "ascending")])
+
+
+def _batches(files: Sequence[Path], query: CatalogQuery, limit: int | None) -> list[pa.RecordBatch]:
+    """The matching batches of these files, stopping once `limit` rows are in."""
+    batches: list[pa.RecordBatch] = []
+    rows = 0
+    for batch in iter_catalog_batches(
+        files,
+        bbox=query.bbox,
+        start=query.start,
+        end=query.end,
+        providers=query.providers,
+        max_cloud=query.max_cloud,
+        aoi_ids=query.aoi_ids,
+    ):
+        batches.append(batch)
+        rows += batch.num_rows
+        if limit is not None and rows >= limit:
+            break
+    return batches
 
 
 def _texts(table: pa.Table, name: str) -> list[str]:

@@ -13,11 +13,13 @@ import getpass
 import io
 import os
 import sys
+import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -28,11 +30,17 @@ from harvest.paths import data_dir
 from harvest.timestamps import format_seconds, from_datetime
 
 if TYPE_CHECKING:
+    import pyarrow as pa
+    from sqlalchemy.engine import URL
+    from sqlalchemy.exc import DBAPIError
+
     from harvest.aois import AoiSet
+    from harvest.catalog.store import CatalogStore
     from harvest.ordering.desks import DeskSet
     from harvest.ordering.ledger import Budgets, Ledger, LedgerEvent, OrderRow, OrderState
     from harvest.ordering.placing import Placement
     from harvest.ordering.policy import PolicySet
+    from harvest.ordering.tracking import TrackReport
 
 LIST_FORMATS = ("table", "csv", "json")
 _LIST_HEADER = ("key", "provider", "scene", "aoi", "state", "quote", "approved_by", "provider_order", "updated")
@@ -154,11 +162,14 @@ def quote(start: datetime, end: datetime, aoi_ids: tuple[str, ...]) -> None:
 
     The best quoted offer of each AOI and day is approved when under the AOI's auto-approval
     threshold, else it waits for `harvest orders approve KEY`; every quote is recorded in the ledger.
+    Exit status 1 when there were candidates and not one could be quoted; candidates some provider
+    could not quote are a warning (the others are decided; quoting again asks for them).
     """
+    from harvest.catalog.damage import DamagedFileError
     from harvest.catalog.store import UNIFIED, CatalogStore
     from harvest.harvesting import days_between
     from harvest.ordering.candidates import read_candidates
-    from harvest.ordering.quoting import quote_day
+    from harvest.ordering.quoting import candidates_path, quote_day
 
     first, last = start.date(), end.date()
     if last < first:
@@ -185,20 +196,25 @@ def quote(start: datetime, end: datetime, aoi_ids: tuple[str, ...]) -> None:
     if missing:
         shown = ", ".join(str(day) for day in missing[:5]) + (" …" if len(missing) > 5 else "")
         click.echo(f"warning: no unified catalog for {len(missing)} day(s) ({shown}): left out", err=True)
+    try:
+        for day in present:  # a damaged day stops the quote before anything is quoted
+            store.check_day(UNIFIED, day)
+    except DamagedFileError as exc:
+        raise click.ClickException(f"{exc}; nothing was quoted") from exc
+    _check_writable(candidates_path(data_dir(), first).parent, "the quoted candidates")
     actor = f"cli: {_user()}"
     rows: list[list[str]] = []
     tally: Counter[str] = Counter()
     excluded: Counter[str] = Counter()
     errors: list[str] = []
+    unquoted: dict[str, list[str]] = {}  # provider -> why each of its candidates could not be quoted
     with (
         _ledger() as ledger,
         _desks() as desks,
         click.progressbar(present, label="quoting", file=sys.stderr, item_show_func=_day_text) as bar,
     ):
         for day in bar:
-            quotes = quote_day(
-                store.read_day(UNIFIED, day), day, aois, policies, ledger, desks, data_dir(), actor=actor
-            )
+            quotes = quote_day(_unified_day(store, day), day, aois, policies, ledger, desks, data_dir(), actor=actor)
             excluded.update(quotes.excluded)
             tally["candidates"] += quotes.candidates
             tally["quote errors"] += quotes.quote_errors
@@ -209,6 +225,7 @@ def quote(start: datetime, end: datetime, aoi_ids: tuple[str, ...]) -> None:
                     rows.append(_candidate_cells(day, row, decisions))
                     if row["quote_error"]:
                         errors.append(f"{row['order_key']} {row['provider']}/{row['scene_id']}: {row['quote_error']}")
+                        unquoted.setdefault(row["provider"], []).append(row["quote_error"])
     if rows:
         click.echo(_table(_QUOTE_HEADER, rows))
     for error in errors:
@@ -224,6 +241,52 @@ def quote(start: datetime, end: datetime, aoi_ids: tuple[str, ...]) -> None:
     )
     if tally["awaiting approval"]:
         click.echo("approve with `harvest orders approve KEY`, or reject with `harvest orders reject KEY`", err=True)
+    _quote_verdict(tally["candidates"], unquoted)
+
+
+def _quote_verdict(candidates: int, unquoted: Mapping[str, Sequence[str]]) -> None:
+    """Fail when there were candidates and not one could be quoted; when only some could not, say so per provider."""
+    left_out = sum(len(reasons) for reasons in unquoted.values())
+    if not left_out:
+        return
+    per_provider = "; ".join(
+        f"{provider}: {len(reasons)} ({reasons[0]})" for provider, reasons in sorted(unquoted.items())
+    )
+    if left_out < candidates:
+        click.echo(
+            f"warning: {left_out} of {_count(candidates, 'candidate')} could not be quoted and were left out — "
+            f"{per_provider}; quoting again asks for them",
+            err=True,
+        )
+        return
+    raise click.ClickException(
+        f"not one of the {_count(candidates, 'candidate')} could be quoted — {per_provider}; fix what the providers "
+        "say (credentials, URLs, network) and quote again"
+    )
+
+
+def _unified_day(store: CatalogStore, day: date) -> pa.Table:
+    """The unified catalog's scenes of a day; a damaged file is a message naming it and the fix."""
+    from harvest.catalog.damage import DamagedFileError
+    from harvest.catalog.store import UNIFIED
+
+    try:
+        return store.read_day(UNIFIED, day)
+    except DamagedFileError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def _check_writable(folder: Path, what: str) -> None:
+    """Refuse to start when `folder` cannot be created or written in (e.g. a read-only data directory)."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        raise click.ClickException(
+            f"cannot write {what} in {folder}: {exc.strerror or exc}; make it writable for this user, or point "
+            "HARVEST_DATA_DIR at a directory harvest can write (nothing was done)"
+        ) from None
 
 
 def _day_text(day: date | None) -> str | None:
@@ -357,9 +420,10 @@ def place(keys: tuple[str, ...], limit: int | None) -> None:
 
     Against a live provider nothing is bought unless HARVEST_ALLOW_SPEND=1: the placement is a dry
     run that says what it would have bought and for how much. Exit status: 1 when a placement
-    FAILED (the provider refused it) or a desk could not be opened; 0 otherwise, including orders
-    over budget, not approved, dry runs and orders whose outcome is still unknown (left `placing`:
-    `harvest orders status --refresh` reconciles them with the provider).
+    FAILED (the provider refused it), was NOT_SENT (the provider could not be asked or turned it
+    away unread: its spend is given back, it stays approved) or a desk could not be opened; 0
+    otherwise, including orders over budget, not approved, dry runs and orders whose outcome is
+    still unknown (left `placing`: `harvest orders status --refresh` reconciles them with the provider).
     """
     from harvest.ordering.ledger import OrderState
     from harvest.ordering.placing import ALLOW_SPEND_VARIABLE, Outcome, Placer, spending_allowed
@@ -407,8 +471,8 @@ def place(keys: tuple[str, ...], limit: int | None) -> None:
         click.echo(_dry_run_report(dry, ALLOW_SPEND_VARIABLE))
     if outcomes[Outcome.UNKNOWN]:
         click.echo("orders left placing are reconciled by `harvest orders status --refresh`", err=True)
-    if outcomes[Outcome.FAILED] or broken:
-        failed = outcomes[Outcome.FAILED] + len(broken)
+    if outcomes[Outcome.FAILED] or outcomes[Outcome.NOT_SENT] or broken:
+        failed = outcomes[Outcome.FAILED] + outcomes[Outcome.NOT_SENT] + len(broken)
         raise click.ClickException(f"{_count(failed, 'order')} could not be placed (see above)")
 
 
@@ -439,7 +503,8 @@ def _dry_run_report(dry: Sequence[tuple[OrderRow, str]], variable: str) -> str:
 def status(key: str | None, refresh: bool, landing: bool, month: str | None) -> None:
     """Orders per state and this month's spend against the budgets; with KEY, that order and its history.
 
-    Exit status 1 when an order could not be landed.
+    Exit status 1 when an order could not be landed, or when --refresh could not ask one provider
+    that has open orders where they stand.
     """
     from harvest.ordering.ledger import month_of
     from harvest.ordering.ledger.budgets import check_month
@@ -451,13 +516,14 @@ def status(key: str | None, refresh: bool, landing: bool, month: str | None) -> 
     aoi_set = _aoi_set()
     budgets = _budgets(aoi_set)
     failed_landings = 0
+    tracked: TrackReport | None = None
     with _ledger() as ledger:
         if key is not None and ledger.get(key) is None:
             raise click.ClickException(f"no order {key} in {ledger.url}; list them with `harvest orders list`")
         if refresh or landing:
             with _desks() as desks:
                 if refresh:
-                    _track(ledger, desks, budgets)
+                    tracked = _track(ledger, desks, budgets)
                 if landing:
                     failed_landings = _land_delivered(ledger, desks, key)
         if key is None:
@@ -466,6 +532,8 @@ def status(key: str | None, refresh: bool, landing: bool, month: str | None) -> 
             order = ledger.get(key)
             assert order is not None
             click.echo(_order_detail(order, ledger.events(key), [f.path for f in ledger.files(key)]))
+    if tracked is not None and tracked.nobody_answered():
+        raise click.ClickException(_unreachable(tracked))
     if failed_landings:
         raise click.ClickException(f"{_count(failed_landings, 'order')} could not be landed (see above); run again")
 
@@ -482,7 +550,7 @@ def _budgets(aoi_set: AoiSet) -> Budgets | None:
         return None
 
 
-def _track(ledger: Ledger, desks: DeskSet, budgets: Budgets | None) -> None:
+def _track(ledger: Ledger, desks: DeskSet, budgets: Budgets | None) -> TrackReport:
     """One tracking pass; what it found goes to stderr."""
     from harvest.ordering.ledger import Budgets
     from harvest.ordering.placing import Placer, spending_allowed
@@ -498,15 +566,28 @@ def _track(ledger: Ledger, desks: DeskSet, budgets: Budgets | None) -> None:
     for problem in report.problems:
         click.echo(f"warning: {problem}", err=True)
     click.echo(f"tracking: {report.describe()}", err=True)
+    return report
+
+
+def _unreachable(report: TrackReport) -> str:
+    """Which providers could not be asked about their open orders, and why."""
+    named = "; ".join(f"{provider}: {why.rstrip('. ')}" for provider, why in sorted(report.unreachable().items()))
+    return (
+        f"no provider with open orders could be asked where they stand — {named}; fix that (network, URLs, "
+        "credentials) and run `harvest orders status --refresh` again"
+    )
 
 
 def _land_delivered(ledger: Ledger, desks: DeskSet, key: str | None) -> int:
     """Land every delivered order (or only `key`) with a byte progress bar; the number that failed."""
-    from harvest.delivery.errors import DeliveryError
-    from harvest.ordering.landing import land
-    from harvest.ordering.ledger import LedgerError, OrderState
-    from harvest.providers.errors import ClientError, ProviderError
+    from harvest.delivery.limits import size_limit
+    from harvest.ordering.landing import failure_message, land
+    from harvest.ordering.ledger import OrderState
 
+    try:
+        limit = size_limit()
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
     ready = [order for order in ledger.orders(states=[OrderState.DELIVERED]) if key is None or order.key == key]
     if not ready:
         own = ledger.get(key) if key is not None else None
@@ -517,10 +598,13 @@ def _land_delivered(ledger: Ledger, desks: DeskSet, key: str | None) -> int:
         label = f"landing {order.key} ({_count(len(order.deliverables), 'file')})"
         with click.progressbar(length=total, label=label, file=sys.stderr) as bar:
             try:
-                landed = land(ledger, order.key, desks(order.provider), data_dir(), on_progress=_bytes_to(bar.update))
-            except (DeliveryError, ProviderError, ClientError, LedgerError, OSError) as exc:
+                progress = _bytes_to(bar.update)
+                landed = land(
+                    ledger, order.key, desks(order.provider), data_dir(), on_progress=progress, size_limit=limit
+                )
+            except Exception as exc:  # whatever stops one order, the others still land
                 failures += 1
-                click.echo(f"\n{order.key}: not landed: {exc}", err=True)
+                click.echo(f"\n{order.key}: not landed: {failure_message(exc)}", err=True)
                 continue
         moved = f", {landed.bytes_transferred:,} transferred now" if landed.bytes_transferred != landed.size else ""
         click.echo(
@@ -638,15 +722,40 @@ def _ledger() -> Iterator[Ledger]:
     except LedgerError as exc:
         raise click.ClickException(str(exc)) from exc
     except DBAPIError as exc:
-        reason = (str(exc.orig).strip().splitlines() or ["unknown error"])[0]
-        if url.password:
-            reason = reason.replace(str(url.password), "***")
+        check = (
+            "check that its disk has space and can be written, or point HARVEST_DATA_DIR (or HARVEST_DATABASE_URL) "
+            "elsewhere"
+            if url.get_backend_name() == "sqlite"
+            else "check HARVEST_DATABASE_URL and that the database server is running"
+        )
         raise click.ClickException(
-            f"cannot open the ledger at {display(url)}: {reason}; check HARVEST_DATABASE_URL and that the database "
-            "server is running"
+            f"cannot open the ledger at {display(url)}: {_database_reason(exc, url)}; {check}"
         ) from None
     with ledger:
-        yield ledger
+        try:
+            yield ledger
+        except DBAPIError as exc:  # it failed under the command, e.g. its disk became read-only or full
+            raise click.ClickException(_ledger_failure(exc, url)) from None
+
+
+def _database_reason(exc: DBAPIError, url: URL) -> str:
+    """The first line of the database's own message, with the URL's password masked."""
+    reason = (str(exc.orig).strip().splitlines() or ["unknown error"])[0]
+    return reason.replace(str(url.password), "***") if url.password else reason
+
+
+def _ledger_failure(exc: DBAPIError, url: URL) -> str:
+    """What to tell when the ledger fails in the middle of a command."""
+    from harvest.ordering.ledger.engine import unwritable
+    from harvest.ordering.ledger.urls import display
+
+    problem = unwritable(url, exc)
+    if problem is not None:
+        return str(problem)
+    return (
+        f"the ledger at {display(url)} failed: {_database_reason(exc, url)}; each change to it is made whole or "
+        "not at all: fix the cause and run the command again"
+    )
 
 
 @contextmanager

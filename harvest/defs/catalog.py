@@ -7,6 +7,7 @@ import dagster as dg
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from harvest.aois import AoiFileError
 from harvest.catalog import checks
 from harvest.catalog.schema import DESCRIPTIONS, SCENE_SCHEMA
 from harvest.catalog.store import UNIFIED, CatalogStore
@@ -110,7 +111,10 @@ def build_provider_asset(provider: str) -> dg.AssetsDefinition:
     )
     def provider_scenes(context: dg.AssetExecutionContext, harvest: HarvestResource) -> dg.MaterializeResult:
         days = _days(context)
-        selected = harvest.provider_aois(provider)
+        try:
+            selected = harvest.provider_aois(provider)
+        except AoiFileError as exc:  # nothing searched, nothing written: the days keep their files
+            raise dg.Failure(str(exc)) from exc
         for problem in selected.problems:
             context.log.warning(f"{provider}: {problem}")
         store = harvest.store()

@@ -7,7 +7,9 @@ from typing import cast
 import dagster as dg
 import pyarrow as pa
 
+from harvest.aois import AoiFileError
 from harvest.catalog.coverage import COLOR_BY, REQUIRED_COLUMNS, ColorBy, CoverageMap, render_coverage
+from harvest.catalog.damage import DamagedFileError
 from harvest.catalog.query import CatalogQuery
 from harvest.catalog.reader import read_catalog
 from harvest.catalog.schema import SCENE_SCHEMA
@@ -53,10 +55,16 @@ def coverage_maps(
     color_by = cast(ColorBy, config.color_by)
     today = harvest.now().date()
     window = (today - timedelta(days=config.days - 1), today)
-    aoi_set = harvest.aoi_set()
+    try:
+        aoi_set = harvest.aoi_set()
+    except AoiFileError as exc:
+        raise dg.Failure(str(exc)) from exc
     for problem in aoi_set.problems:
         context.log.warning(str(problem))
-    scenes = _window_scenes(harvest, days_between(*window))
+    try:
+        scenes = _window_scenes(harvest, days_between(*window))
+    except DamagedFileError as exc:
+        raise dg.Failure(str(exc)) from exc
     directory = harvest.root() / MAPS_FOLDER
     maps: list[CoverageMap] = []
     for aoi in aoi_set.aois:

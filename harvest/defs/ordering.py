@@ -14,13 +14,15 @@ from harvest.changes import short_digest
 from harvest.defs.catalog import SCENE_CATALOG
 from harvest.defs.partitions import catalog_days
 from harvest.defs.resources import HarvestResource, OrderingResource
-from harvest.delivery.errors import DeliveryExpired
+from harvest.delivery.errors import DeliveryError, DeliveryExpired, DiskFull, DownloadTooLarge, UnsafeFileName
+from harvest.delivery.limits import size_limit
 from harvest.harvesting import days_between
 from harvest.ordering.desks import DeskSet
 from harvest.ordering.landing import land
 from harvest.ordering.ledger import Ledger
+from harvest.ordering.ledger.ledger import utc_now
 from harvest.ordering.ledger.states import OrderState
-from harvest.ordering.placing import Outcome, Placer
+from harvest.ordering.placing import Outcome, Placer, resting
 from harvest.ordering.policy import PolicyError, PolicySet, load_policies
 from harvest.ordering.quoting import budgets_from, quote_day
 from harvest.ordering.tracking import track
@@ -137,7 +139,8 @@ def place_approved_orders(
         for key in keys:
             placement = placer.place(key)
             outcomes[placement.outcome] = outcomes.get(placement.outcome, 0) + 1
-            log = context.log.warning if placement.outcome in (Outcome.FAILED, Outcome.UNKNOWN) else context.log.info
+            troubled = (Outcome.FAILED, Outcome.NOT_SENT, Outcome.UNKNOWN)
+            log = context.log.warning if placement.outcome in troubled else context.log.info
             log(placement.line())
     return dg.Output(None, metadata={"orders": len(keys), "outcomes": dg.MetadataValue.json(outcomes)})
 
@@ -187,13 +190,18 @@ approve_orders = dg.JobDefinition(
     description="Launches place_orders whenever approved orders wait in the ledger.",
 )
 def order_placement(context: dg.SensorEvaluationContext, ordering: OrderingResource) -> dg.SensorResult:
-    """Requests a placement run for the approved orders (once per set of keys)."""
+    """Requests a placement run for the approved orders (once per set of keys and their last changes)."""
+    now = utc_now()
     with ordering.ledger() as ledger:
-        keys = sorted(order.key for order in ledger.orders(states=[OrderState.APPROVED]))
-    if not keys:
-        return dg.SensorResult(skip_reason=dg.SkipReason("no approved order waits"))
+        approved = ledger.orders(states=[OrderState.APPROVED])
+        due = sorted((order for order in approved if not resting(ledger, order, now)), key=lambda order: order.key)
+    if not due:
+        why = f"{len(approved)} approved order(s) rest after their provider could not be asked" if approved else ""
+        return dg.SensorResult(skip_reason=dg.SkipReason(why or "no approved order waits"))
+    keys = [order.key for order in due]
+    changes = ",".join(f"{order.key}@{order.updated_at.isoformat()}" for order in due)  # given back: asked for again
     run_config = dg.RunConfig(ops={"place_approved_orders": PlaceOrdersConfig(order_keys=keys)})
-    request = dg.RunRequest(run_key=f"place:{short_digest(','.join(keys))}", run_config=run_config)
+    request = dg.RunRequest(run_key=f"place:{short_digest(changes)}", run_config=run_config)
     return dg.SensorResult(run_requests=[request])
 
 
@@ -209,6 +217,10 @@ def deliveries(
 ) -> dg.MaterializeResult:
     """The files of one delivered order, downloaded, verified and landed, with a manifest."""
     key = context.partition_key
+    try:
+        limit = size_limit()
+    except ValueError as exc:
+        raise dg.Failure(str(exc), allow_retries=False) from exc
     with ordering.ledger() as ledger, ordering.desks() as desks:
         order = ledger.get(key)
         if order is None:
@@ -223,10 +235,22 @@ def deliveries(
                 context.log.info(f"{name}: {share}")
 
         try:
-            landing = land(ledger, key, desks(order.provider), harvest.root(), on_progress=progress)
+            landing = land(ledger, key, desks(order.provider), harvest.root(), on_progress=progress, size_limit=limit)
         except DeliveryExpired as expired:
             raise dg.Failure(f"the delivery of order {key} has expired at {order.provider}: {expired}") from expired
-    files = [{"name": file.name, "size": file.size, "md5": file.md5, "resumed": file.resumed} for file in landing.files]
+        except DeliveryError as failed:  # a message, not a traceback; retried only if another try can help
+            retry = not isinstance(failed, (UnsafeFileName, DownloadTooLarge, DiskFull))
+            raise dg.Failure(f"order {key} could not be landed: {failed}", allow_retries=retry) from failed
+    files = [
+        {
+            "name": file.name,
+            "path": file.path.relative_to(landing.folder).as_posix(),
+            "size": file.size,
+            "md5": file.md5,
+            "resumed": file.resumed,
+        }
+        for file in landing.files
+    ]
     return dg.MaterializeResult(
         metadata={
             "manifest": dg.MetadataValue.path(str(landing.manifest)),

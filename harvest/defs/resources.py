@@ -10,8 +10,8 @@ from pathlib import Path
 
 import dagster as dg
 
-from harvest.aoi_rules import ProviderAois, aois_for
-from harvest.aois import AoiFileError, AoiProblem, AoiSet, aois_path, load_aois
+from harvest.aoi_rules import ProviderAois, harvested_aois
+from harvest.aois import AoiSet, aois_path, load_aois
 from harvest.catalog.store import CatalogStore
 from harvest.harvesting import DayResult
 from harvest.ordering.desks import DeskSet
@@ -52,11 +52,11 @@ class HarvestResource(dg.ConfigurableResource):
         return load_aois(Path(self.aois_file) if self.aois_file else aois_path())
 
     def provider_aois(self, provider: str) -> ProviderAois:
-        """The AOIs `provider` harvests; a file that cannot be read at all means none, with the reason."""
-        try:
-            return aois_for(provider, self.aoi_set())
-        except AoiFileError as exc:
-            return ProviderAois(provider, (), (AoiProblem("(file)", str(exc)),))
+        """The AOIs `provider` harvests, and those refused; AoiFileError when the file cannot be read or none is usable.
+
+        A harvest never goes on without an AOI: it would replace every day with an empty answer.
+        """
+        return harvested_aois(provider, self.aoi_set())
 
     def source(self, provider: str) -> SceneSource:
         """A fresh source for `provider` (close it when done)."""

@@ -2,7 +2,8 @@
 
 Each requests runs only for the acquisition days that changed (consecutive days as one run), with a
 run key naming the change, so the same change never runs twice. A provider that cannot be reached
-fails the tick with the provider's error and leaves the cursor where it was.
+fails the tick with the provider's error and leaves the cursor where it was; so does an AOI file
+that cannot be read or holds no usable AOI for the provider (AoiFileError, with the reason).
 """
 
 from collections.abc import Callable

@@ -4,11 +4,19 @@ Chunks are written and hashed in order on a thread of their own (file writes and
 large buffers release the GIL), so hashing overlaps the network instead of adding to it. The
 server's validator (ETag or Last-Modified) is kept beside it in `.<name>.part.validator`, so a
 resumed download after a restart can still ask for the rest of *the same* file with If-Range.
+
+Both hidden names must fit in NAME_MAX (255 bytes): for a name too long for that (240 bytes or
+more), they are `..<sha256 of the name>.part` and its `.validator` instead. A provider's name never
+starts with a dot (see `names.py`), so no other file's partial can have that name.
+
+A failed write (a full disk) stops all later ones: the file on disk stays an exact prefix of the
+download, which a later run re-hashes and resumes.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import functools
 import hashlib
 import os
@@ -22,11 +30,16 @@ from harvest.catalog.atomic import fsync_path
 _new_md5 = functools.partial(hashlib.md5, usedforsecurity=False)  # a checksum, not security
 MAX_PENDING = 8  # chunks queued for the writer thread before `append` waits
 WRITEBACK_EVERY = 16 << 20  # bytes written between asking the kernel to start putting them on disk
+NAME_MAX = 255  # bytes in one file name (ext4, XFS, APFS, NTFS)
+VALIDATOR = ".validator"
 
 
 def partial_path(final: Path) -> Path:
-    """Where the partial download of `final` lives (hidden, beside it)."""
-    return final.with_name(f".{final.name}.part")
+    """Where the partial download of `final` lives (hidden, beside it; named after a hash when the name is long)."""
+    hidden = f".{final.name}.part"
+    if len(f"{hidden}{VALIDATOR}".encode()) > NAME_MAX:
+        hidden = f"..{hashlib.sha256(final.name.encode()).hexdigest()}.part"
+    return final.with_name(hidden)
 
 
 def file_md5(path: Path) -> str:
@@ -41,15 +54,17 @@ class PartialFile:
     def __init__(self, final: Path) -> None:
         self.final = final
         self.path = partial_path(final)
-        self._validator_path = self.path.with_name(self.path.name + ".validator")
+        self._validator_path = self.path.with_name(self.path.name + VALIDATOR)
         final.parent.mkdir(parents=True, exist_ok=True)
-        self._handle: BinaryIO = self.path.open("a+b")  # appends; a partial left by an earlier run is kept
+        # unbuffered appends: what a failed write leaves on disk is exactly what was written before it
+        self._handle: BinaryIO = self.path.open("a+b", buffering=0)  # a partial left by an earlier run is kept
         self._handle.seek(0)
         self._digest = hashlib.file_digest(self._handle, _new_md5)  # re-hash the bytes already there
         self.size = self._handle.tell()  # bytes accepted by `append`, written or queued
         self._writer = ThreadPoolExecutor(1, thread_name_prefix="harvest-delivery-writer")
         self._pending: deque[Future[None]] = deque()
         self._not_written_back = 0
+        self.failure: OSError | None = None  # the write that failed (a full disk); nothing is written after it
 
     @property
     def validator(self) -> str | None:
@@ -73,13 +88,30 @@ class PartialFile:
 
     def append(self, data: bytes | bytearray) -> None:
         """Add the next bytes of the file (the caller hands `data` over and must not change it)."""
-        self._pending.append(self._writer.submit(self._write, data))
+        if self.failure is not None:
+            raise self.failure
+        self._pending.append(self._writer.submit(self._write_in_order, data))
         self.size += len(data)
         while len(self._pending) > MAX_PENDING:
             self._pending.popleft().result()
 
+    def _write_in_order(self, data: bytes | bytearray) -> None:
+        """Write the next chunk unless an earlier one failed, so the file on disk stays a prefix of the download."""
+        if self.failure is not None:
+            return
+        try:
+            self._write(data)
+        except OSError as exc:
+            self.failure = exc
+            raise
+
     def _write(self, data: bytes | bytearray) -> None:
-        self._handle.write(data)
+        view = memoryview(data)
+        while view:  # a raw write may take part of the chunk (the last bytes that fit on a filling disk)
+            written = self._handle.write(view)
+            if not written:
+                raise OSError(errno.EIO, "the file system accepted no bytes")
+            view = view[written:]
         self._digest.update(data)
         self._not_written_back += len(data)
         if self._not_written_back >= WRITEBACK_EVERY:
@@ -123,15 +155,26 @@ class PartialFile:
 
     def discard(self) -> None:
         """Close and delete the partial: nothing in it is worth resuming."""
-        self.close()
+        self.stop(keep=False)
+
+    def stop(self, *, keep: bool) -> int:
+        """After a failure: wait for the writer, close, then keep what is on disk or delete it; the bytes kept."""
+        with contextlib.suppress(OSError):  # the failure is already being reported
+            self.drain()
+        self._writer.shutdown()
+        self._handle.close()
+        if keep:
+            return self.path.stat().st_size
         self.path.unlink(missing_ok=True)
         self._validator_path.unlink(missing_ok=True)
+        return 0
 
     def close(self) -> None:
         """Write what was appended and close, keeping the bytes for a later resume."""
+        if self._handle.closed:
+            return
         try:
             self.drain()
         finally:
             self._writer.shutdown()
-            if not self._handle.closed:
-                self._handle.close()
+            self._handle.close()

@@ -5,8 +5,12 @@ one transaction), ask the provider whether it already holds an order for this ke
 a lost answer), and only then send the order. When the provider's answer is lost
 (`OutcomeUnknown`), the provider is asked again before anything is re-sent; a provider that cannot
 show undelivered orders (OneAtlas order.api archive orders) leaves the order `placing` until the
-tracker finds it. Against a live provider nothing is bought without `HARVEST_ALLOW_SPEND=1`: the
-placement is a dry run that says what it would have bought and for how much.
+tracker finds it. When nothing can have reached the provider's orders — it could not be asked
+before anything was sent, or it turned the order away unread (no connection, credentials refused,
+rate limited) — the reservation is given back at once and the order is approved again, to be tried
+a lease later (`resting`); a refusal of the order itself fails it. Against a live provider nothing
+is bought without `HARVEST_ALLOW_SPEND=1`: the placement is a dry run that says what it would have
+bought and for how much.
 """
 
 from __future__ import annotations
@@ -23,10 +27,17 @@ from harvest.ordering.desks.base import OrderDesk, OrderingError
 from harvest.ordering.ledger import Budgets, Ledger, OrderRow
 from harvest.ordering.ledger.budgets import month_of
 from harvest.ordering.ledger.errors import AlreadyOrdered, BudgetExceeded, LedgerError, UnknownOrder
-from harvest.ordering.ledger.ledger import utc_now
+from harvest.ordering.ledger.ledger import NOT_SENT_EVENT, utc_now
 from harvest.ordering.ledger.states import OrderState
 from harvest.ordering.model import OrderRequest, ProviderOrder
-from harvest.providers.errors import ClientError, OutcomeUnknown, ProviderError
+from harvest.providers.errors import (
+    AuthenticationError,
+    ClientError,
+    OutcomeUnknown,
+    ProviderError,
+    RateLimited,
+    TransportError,
+)
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +49,16 @@ FIND_ATTEMPTS = 3
 FIND_PAUSE_S = 1.0
 # how many times one placement may send the order (each after the provider said it holds none)
 SEND_ATTEMPTS = 3
+# a send that fails with one of these never reached the order (not connected, credentials or rate refused)
+NOT_PROCESSED: tuple[type[ProviderError], ...] = (TransportError, AuthenticationError, RateLimited)
+
+
+def resting(ledger: Ledger, order: OrderRow, now: datetime) -> bool:
+    """Whether an approved order was given back unsent (its provider could not be asked) less than a lease ago."""
+    if order.state is not OrderState.APPROVED or now - order.updated_at >= PLACING_LEASE:
+        return False
+    history = ledger.events(order.key)
+    return bool(history) and history[-1].kind == NOT_SENT_EVENT
 
 
 def spending_allowed(env: Mapping[str, str] | None = None) -> bool:
@@ -58,6 +79,7 @@ class Outcome(StrEnum):
     IN_PROGRESS = "in_progress"  # another run is placing it right now
     UNKNOWN = "unknown"  # sent, the answer lost, and the provider cannot show it yet: the tracker will
     FAILED = "failed"  # the provider refused it; its spend is released
+    NOT_SENT = "not_sent"  # nothing reached the provider's orders: its spend is released, it stays approved
 
 
 @dataclass(frozen=True)
@@ -71,6 +93,7 @@ class Placement:
     outcome: Outcome
     message: str
     provider_order_id: str | None = None
+    trouble: ProviderError | None = None  # what kept the provider from answering, when that is what happened
 
     def line(self) -> str:
         return f"{self.key} {self.provider}/{self.scene_id} @ {self.aoi_id}: {self.outcome} — {self.message}"
@@ -146,21 +169,32 @@ class Placer:
                     return self._record(order, held, Outcome.RECONCILED)
                 message = f"may have reached {order.provider}, which shows it only once delivered: still looking"
                 return self._outcome(order, Outcome.UNKNOWN, message)
-            return self._send(order, desk)
+            return self._send(order, desk, resumed=resumed)
         except (ProviderError, ClientError, LedgerError) as trouble:  # ClientError: e.g. the offer changed since
             message = f"could not settle it ({trouble}); left placing, the next run reconciles it"
-            return self._outcome(order, Outcome.UNKNOWN, message)
+            return self._outcome(order, Outcome.UNKNOWN, message, trouble=_provider_error(trouble))
 
-    def _send(self, order: OrderRow, desk: OrderDesk) -> Placement:
-        """With the spend reserved: reconcile, then send, never twice."""
+    def _send(self, order: OrderRow, desk: OrderDesk, *, resumed: bool = False) -> Placement:
+        """With the spend reserved: reconcile, then send, never twice.
+
+        Until a send may have reached the provider (never, for an order `resumed` from an earlier
+        run), a provider that cannot be asked costs nothing: the spend is given back at once.
+        """
         request = order.request()
+        unsent = not resumed
         for _ in range(SEND_ATTEMPTS):
-            held = desk.find(request)
+            try:
+                held = desk.find(request)
+            except (ProviderError, ClientError) as trouble:
+                if not unsent:
+                    raise
+                return self._not_sent(order, trouble)
             if held is not None:
                 return self._record(order, held, Outcome.RECONCILED)
             try:
                 accepted = desk.place(request, order.quote)
             except OutcomeUnknown as lost:
+                unsent = False
                 self.ledger.note(order.key, "outcome_unknown", actor=self.actor, detail={"error": str(lost)})
                 held = self._look_for(desk, request)
                 if held is not None:
@@ -172,12 +206,21 @@ class Placer:
                     )
                     return self._outcome(order, Outcome.UNKNOWN, message)
                 continue  # the provider holds no such order: sending again cannot buy it twice
+            except NOT_PROCESSED as unread:
+                return self._not_sent(order, unread)
             except (ProviderError, OrderingError) as refusal:  # OrderingError: refused before anything was sent
                 self.ledger.failed(order.key, str(refusal), actor=self.actor)
                 return self._outcome(order, Outcome.FAILED, str(refusal))
             return self._record(order, accepted, Outcome.PLACED)
         message = f"{SEND_ATTEMPTS} answers lost in a row; left placing, the next run reconciles it"
         return self._outcome(order, Outcome.UNKNOWN, message)
+
+    def _not_sent(self, order: OrderRow, trouble: Exception) -> Placement:
+        """Nothing reached the provider's orders: give the spend back now; the order stays approved for a later run."""
+        if self.ledger.release(order.key, str(trouble), held_since=order.updated_at, actor=self.actor) is None:
+            return self._outcome(order, Outcome.IN_PROGRESS, "another run took it over")
+        message = f"not sent ({trouble}); its spend is given back and it stays approved for a later run"
+        return self._outcome(order, Outcome.NOT_SENT, message, trouble=_provider_error(trouble))
 
     def _look_for(self, desk: OrderDesk, request: OrderRequest) -> ProviderOrder | None:
         for attempt in range(FIND_ATTEMPTS):
@@ -194,7 +237,13 @@ class Placer:
         return self._outcome(order, outcome, message, held.order_id)
 
     def _outcome(
-        self, order: OrderRow, outcome: Outcome, message: str, provider_order_id: str | None = None
+        self,
+        order: OrderRow,
+        outcome: Outcome,
+        message: str,
+        provider_order_id: str | None = None,
+        *,
+        trouble: ProviderError | None = None,
     ) -> Placement:
         placement = Placement(
             order.key,
@@ -204,6 +253,11 @@ class Placer:
             outcome,
             message,
             provider_order_id or order.provider_order_id,
+            trouble,
         )
         log.info("%s", placement.line())
         return placement
+
+
+def _provider_error(trouble: Exception) -> ProviderError | None:
+    return trouble if isinstance(trouble, ProviderError) else None

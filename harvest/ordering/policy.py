@@ -31,9 +31,11 @@ from pydantic.fields import FieldInfo
 
 from harvest.aois import AoiSet
 from harvest.ordering.model import Unit
+from harvest.textfiles import TextFileError, read_text
 
 POLICIES_ENV = "HARVEST_POLICIES"
 POLICIES_NAME = "policies.yaml"
+MAX_POLICY_FILE_BYTES = 4 * 1024 * 1024
 
 Provider = Literal["oneatlas", "arlula", "sentinelhub-import"]
 PROVIDERS: tuple[str, ...] = get_args(Provider)
@@ -368,16 +370,22 @@ _UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
 def _read(path: Path, *, required: bool) -> dict[str, Any] | None:
     """The policy file's sections; None when an optional file is absent."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        if not required:
+        text = read_text(path, max_bytes=MAX_POLICY_FILE_BYTES)
+    except TextFileError as exc:
+        if exc.missing and not required:
             return None
-        message = f"policy file {path} does not exist; create it (see data/README.md) or unset {POLICIES_ENV}"
-        raise PolicyError([PolicyProblem(None, message)]) from None
+        if exc.missing:
+            fix = f"; create it (see data/README.md) or unset {POLICIES_ENV}"
+        else:
+            fix = "" if exc.fix else f"; make it a YAML file (see data/README.md) or set {POLICIES_ENV}"
+        raise PolicyError([PolicyProblem(None, f"policy file {exc}{fix}")]) from None
     try:
         document = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 (a SafeLoader subclass)
     except yaml.YAMLError as exc:
         raise PolicyError([PolicyProblem(None, f"policy file {path} is not valid YAML: {exc}")]) from exc
+    except RecursionError as exc:
+        message = f"policy file {path} is not valid YAML: it nests lists or mappings too deeply"
+        raise PolicyError([PolicyProblem(None, message)]) from exc
     if document is None:
         return {}
     if not isinstance(document, dict):

@@ -2,7 +2,9 @@
 
 A placed order is asked about until it is delivered (its files listed in the ledger, ready to land)
 or fails (its spend released). An order left `placing` by an interrupted run is handed back to the
-placer, which reconciles it with the provider before anything is sent again.
+placer, which reconciles it with the provider before anything is sent again. A provider that
+cannot be reached or refuses the credentials is not asked about its other orders in the same pass:
+they wait for the next one, and the report says which providers could not be asked, and why.
 """
 
 from __future__ import annotations
@@ -11,13 +13,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from harvest.ordering.desks.base import OrderDesk
-from harvest.ordering.ledger import Ledger
+from harvest.ordering.ledger import Ledger, OrderRow
 from harvest.ordering.ledger.states import OrderState
 from harvest.ordering.model import ProviderOrder, ProviderStatus
 from harvest.ordering.placing import Outcome, Placer
-from harvest.providers.errors import ProviderError
+from harvest.providers.errors import AuthenticationError, ProviderError, TransportError
 
 TRACKER = "tracker"
+# troubles that say nothing about one order but that the provider cannot be asked about any right now
+PROVIDER_DOWN: tuple[type[ProviderError], ...] = (TransportError, AuthenticationError)
+# placements that asked the provider something
+_ASKED = frozenset({Outcome.PLACED, Outcome.RECONCILED, Outcome.FAILED, Outcome.UNKNOWN, Outcome.NOT_SENT})
 
 
 @dataclass
@@ -28,7 +34,9 @@ class TrackReport:
     failed: list[str] = field(default_factory=list)
     reconciled: list[str] = field(default_factory=list)  # found at the provider after an interrupted placement
     waiting: int = 0  # still being produced (or still unknown)
-    problems: list[str] = field(default_factory=list)  # providers that could not be asked
+    problems: list[str] = field(default_factory=list)  # orders that could not be followed, and why
+    answered: set[str] = field(default_factory=set)  # providers that answered at least one question
+    troubles: dict[str, str] = field(default_factory=dict)  # provider -> why a question to it got no answer (first)
 
     def describe(self) -> str:
         return (
@@ -36,26 +44,50 @@ class TrackReport:
             f"{self.waiting} waiting" + (f"; {len(self.problems)} problem(s)" if self.problems else "")
         )
 
+    def unreachable(self) -> dict[str, str]:
+        """The providers that answered no question of this pass, and why."""
+        return {provider: why for provider, why in self.troubles.items() if provider not in self.answered}
+
+    def nobody_answered(self) -> bool:
+        """Whether providers were asked about open orders and not one of them answered."""
+        return bool(self.troubles) and not self.answered
+
 
 def track(ledger: Ledger, desk_for: Callable[[str], OrderDesk], placer: Placer) -> TrackReport:
     """One pass over every open order of the ledger."""
     report = TrackReport()
+    down: dict[str, str] = {}  # providers not asked again in this pass, and why
     for order in ledger.orders(states=[OrderState.PLACING]):
-        placement = placer.place(order.key)
+        if _skipped(report, down, order):
+            continue
+        try:
+            placement = placer.place(order.key)
+        except ProviderError as trouble:  # its desk could not be opened
+            _no_answer(report, down, order, trouble, str(trouble))
+            report.waiting += 1
+            continue
         if placement.outcome in (Outcome.RECONCILED, Outcome.PLACED):
             report.reconciled.append(order.key)
-        else:
+        elif placement.outcome is Outcome.FAILED:
+            report.failed.append(order.key)
+        elif placement.outcome is not Outcome.NOT_SENT:  # not sent: approved again, no longer open
             report.waiting += 1
+        if placement.trouble is not None:
+            _no_answer(report, down, order, placement.trouble, placement.message)
+        elif placement.outcome in _ASKED:
+            report.answered.add(order.provider)
     for order in ledger.orders(states=[OrderState.PLACED]):
-        desk = desk_for(order.provider)
+        if _skipped(report, down, order):
+            continue
         assert order.provider_order_id is not None
         known = ProviderOrder(order.provider, order.provider_order_id, order.provider_status or ProviderStatus.ACCEPTED)
         try:
-            current = desk.status(known)
+            current = desk_for(order.provider).status(known)
         except ProviderError as trouble:
-            report.problems.append(f"{order.key}: {trouble}")
+            _no_answer(report, down, order, trouble, str(trouble))
             report.waiting += 1
             continue
+        report.answered.add(order.provider)
         if current.status is ProviderStatus.DELIVERED and not current.deliverables:
             report.problems.append(f"{order.key}: {order.provider} says delivered but lists no file yet")
             report.waiting += 1
@@ -68,3 +100,20 @@ def track(ledger: Ledger, desk_for: Callable[[str], OrderDesk], placer: Placer) 
         else:
             report.waiting += 1
     return report
+
+
+def _no_answer(report: TrackReport, down: dict[str, str], order: OrderRow, trouble: ProviderError, text: str) -> None:
+    """Record that the provider could not be asked about `order`; one that is down is not asked again this pass."""
+    report.problems.append(f"{order.key}: {text}")
+    report.troubles.setdefault(order.provider, str(trouble))
+    if isinstance(trouble, PROVIDER_DOWN):
+        down.setdefault(order.provider, str(trouble))
+
+
+def _skipped(report: TrackReport, down: dict[str, str], order: OrderRow) -> bool:
+    """Whether `order` waits for the next pass because its provider is down (and say so)."""
+    if order.provider not in down:
+        return False
+    report.problems.append(f"{order.key}: not asked, {order.provider} could not be asked in this pass (see above)")
+    report.waiting += 1
+    return True

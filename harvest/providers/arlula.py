@@ -18,7 +18,7 @@ from shapely.geometry.base import BaseGeometry
 
 from harvest.providers.auth import BasicAuth
 from harvest.providers.http import ProviderHttp
-from harvest.providers.paging import offset_pages
+from harvest.providers.paging import Listing, offset_pages
 from harvest.providers.ratelimit import RateLimiter
 from harvest.providers.settings import ArlulaSettings
 
@@ -60,7 +60,11 @@ class ArlulaClient:
         self.days_per_search = days_per_search
         limiter = RateLimiter(requests_per_s, burst=max(1, int(requests_per_s))) if requests_per_s else None
         self.http = http or ProviderHttp(
-            "Arlula", auth=BasicAuth(settings.api_key, settings.api_secret), rate_limiter=limiter
+            "Arlula",
+            auth=BasicAuth(settings.api_key, settings.api_secret),
+            origins=settings.origins,
+            limits=settings.limits,
+            rate_limiter=limiter,
         )
 
     def close(self) -> None:
@@ -149,15 +153,18 @@ class ArlulaClient:
         return self._listing("/api/datasets", page_size)
 
     def _listing(self, path: str, page_size: int) -> Iterator[dict[str, Any]]:
-        """The entries of a 2024-07 list endpoint, page after page."""
+        """The entries of a 2024-07 list endpoint, page after page, each page checked against its
+        request (`page`, `length`) and the total `count` (see `paging.offset_pages`)."""
+        url = f"{self.settings.url}{path}"
 
         def fetch(page: int) -> Mapping[str, Any]:
-            params = {"page": page, "size": page_size}
-            return self.http.request("GET", f"{self.settings.url}{path}", params=params).json()
+            return self.http.request("GET", url, params={"page": page, "size": page_size}).json()
 
         for page in offset_pages(
             fetch, items_of=lambda p: p.get("content") or [], page_size=page_size, start=0, step=1,
-            total_of=lambda p: p.get("count"),
+            total_of=lambda p: p.get("count"), confirm_end=True,
+            listing=Listing("Arlula", "GET", url, "page", "length"), key_of=lambda entry: entry.get("id"),
+            position_of=lambda p: p.get("page"), size_of=lambda p: p.get("length"),
         ):  # fmt: skip
             yield from page.get("content") or []
 

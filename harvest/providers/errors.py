@@ -177,6 +177,27 @@ class TransportError(ProviderError):
     default_hint = "could not reach {provider}: check the network and the configured URL"
 
 
+class UntrustedOrigin(ProviderError):
+    """A link in a provider's answer points at a host its credentials are not configured for: nothing was sent."""
+
+    default_hint = (
+        "harvest sends {provider}'s credentials only to its configured hosts; if {provider} really serves "
+        "from that host now, configure it as one of the provider's URLs, otherwise report the link to {provider}"
+    )
+
+
+class ResponseTooLarge(ProviderError):
+    """A response body grew past the provider's limit (a page that never ends, a wrong answer)."""
+
+    default_hint = "{provider} sent far more than such an answer should be: try again later, or raise the limit"
+
+
+class DeadlineExceeded(TransportError):
+    """A response took longer than the provider's deadline from sending to its last byte (a trickling body)."""
+
+    default_hint = "{provider} is answering too slowly: try again later, or raise the deadline"
+
+
 class OutcomeUnknown(ProviderError):
     """A non-idempotent request may have reached the provider but no clear answer came back: reconcile first.
 

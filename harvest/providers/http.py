@@ -16,6 +16,17 @@ Retry rules (`RetryPolicy`):
   * 401 (with refreshable auth): the request was refused before processing; re-sent once with a new token.
   Anything else that leaves the outcome open — a read/write timeout, a dropped connection after
   sending, or a 500/502/504/503-without-Retry-After — raises `OutcomeUnknown` and is never re-sent.
+
+Trust and bounds:
+
+- Credentials go only to the session's `origins` (the provider's configured hosts): a request with
+  credentials to any other origin — a `next` link or a download link in an answer that names another
+  host — raises `UntrustedOrigin` before anything is sent. Requests without credentials
+  (`authenticate=False`: presigned storage URLs) may go anywhere.
+- A body read into memory (every request but `stream=True`) is bounded by `ResponseLimits`: past
+  `max_body_bytes` it raises `ResponseTooLarge`, and past `deadline_s` from sending (a body that
+  trickles in) `DeadlineExceeded`; neither is retried (a non-repeatable request gets `OutcomeUnknown`).
+  Error bodies are read up to `MAX_ERROR_BODY_BYTES` only: they are for the message.
 """
 
 from __future__ import annotations
@@ -25,7 +36,7 @@ import random as _random
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC
 from email.utils import parsedate_to_datetime
@@ -36,13 +47,17 @@ import httpx
 
 from harvest.providers.auth import Auth, TokenAuth
 from harvest.providers.errors import (
+    DeadlineExceeded,
     OutcomeUnknown,
     ProviderError,
+    ResponseTooLarge,
     TransportError,
+    UntrustedOrigin,
     error_from_response,
     request_id_of,
     safe_url,
 )
+from harvest.providers.origins import origin_of
 from harvest.providers.ratelimit import RateLimiter
 from harvest.providers.secrets import install_log_redaction, redact_logger
 
@@ -51,6 +66,9 @@ log = redact_logger(__name__)
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE"})
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=10.0)  # read, write and pool 60 s; connect 10 s
+DEFAULT_MAX_BODY_BYTES = 64 << 20  # a OneAtlas page of 500 items is a few MB
+DEFAULT_DEADLINE_S = 300.0
+MAX_ERROR_BODY_BYTES = 1 << 20
 
 # Raised before any byte of the request left: any request may be sent again.
 _NOT_SENT: tuple[type[httpx.TransportError], ...] = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
@@ -99,6 +117,24 @@ class RetryPolicy:
         if moment.tzinfo is None:  # "-0000": UTC without a claim to be local time
             moment = moment.replace(tzinfo=UTC)
         return max(0.0, moment.timestamp() - now)
+
+
+@dataclass(frozen=True)
+class ResponseLimits:
+    """Bounds on an answer read into memory: its body's size, and the time from sending to its last byte.
+
+    `size_setting` and `deadline_setting` name the settings that raise them (e.g. ONEATLAS_MAX_RESPONSE_MB),
+    so the error says what to change.
+    """
+
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    deadline_s: float = DEFAULT_DEADLINE_S
+    size_setting: str = ""
+    deadline_setting: str = ""
+
+    def __post_init__(self) -> None:
+        if self.max_body_bytes < 1 or not self.deadline_s > 0:
+            raise ValueError(f"response limits must be positive, got {self.max_body_bytes} bytes, {self.deadline_s} s")
 
 
 @dataclass(frozen=True)
@@ -177,6 +213,8 @@ class ProviderHttp:
         provider: str,
         *,
         auth: Auth | None = None,
+        origins: Iterable[str] = (),
+        limits: ResponseLimits | None = None,
         rate_limiter: RateLimiter | None = None,
         retry: RetryPolicy | None = None,
         timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
@@ -186,9 +224,19 @@ class ProviderHttp:
         sleep: Callable[[float], None] = time.sleep,
         random: Callable[[], float] = _random.random,
         clock: Callable[[], float] = time.time,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
+        trusted = frozenset(origin_of(origin) for origin in origins)
+        if auth is not None and not trusted:
+            raise ValueError(
+                f"ProviderHttp({provider!r}) has credentials but no origins: pass origins= (the provider's "
+                "configured hosts, the only places its credentials may be sent)"
+            )
         self.provider = provider
         self.auth = auth
+        self.origins = trusted
+        self.limits = limits or ResponseLimits()
+        self._monotonic = monotonic
         self.rate_limiter = rate_limiter
         self.retry = retry or RetryPolicy()
         self._sleep = sleep
@@ -226,12 +274,15 @@ class ProviderHttp:
 
         `idempotent` defaults to True for GET/HEAD/PUT/DELETE/OPTIONS; pass True for a POST that can
         safely be repeated (a search, a price quote). With `stream=True` the body is not read: close
-        the response (or use `stream()`). `authenticate=False` sends no credentials (token requests,
-        presigned download URLs).
+        the response (or use `stream()`), and bound what you read. `authenticate=False` sends no
+        credentials (token requests, presigned download URLs); with credentials, `url` must be on
+        one of the session's origins (`UntrustedOrigin` otherwise, before anything is sent).
         """
         method = method.upper()
         repeatable = method in IDEMPOTENT_METHODS if idempotent is None else idempotent
         auth = self.auth if authenticate else None
+        if auth is not None:
+            self._check_origin(method, url)
         retries = 0
         reauthenticated = False
         while True:
@@ -248,9 +299,11 @@ class ProviderHttp:
             if self.rate_limiter is not None:
                 self.rate_limiter.acquire()
             self._counters.add("requests")
-            started = time.monotonic()
+            started = self._monotonic()
             try:
-                response = self._client.send(request, stream=stream)
+                response = self._client.send(request, stream=True)
+                if not stream and response.status_code in expected:
+                    self._read_body(response, request, repeatable, started)
             except httpx.TransportError as exc:
                 self._counters.add("transport_errors")
                 log.debug(
@@ -259,7 +312,7 @@ class ProviderHttp:
                     method,
                     _where(request.url),
                     _describe(exc),
-                    (time.monotonic() - started) * 1000,
+                    (self._monotonic() - started) * 1000,
                 )
                 delay = self._after_transport_error(exc, request, repeatable, retries)
             else:
@@ -270,12 +323,12 @@ class ProviderHttp:
                     method,
                     _where(request.url),
                     response.status_code,
-                    (time.monotonic() - started) * 1000,
+                    (self._monotonic() - started) * 1000,
                     request_id_of(response) or "-",
                 )
                 if response.status_code in expected:
                     return response
-                _read_and_close(response)
+                self._read_error_body(response, started)
                 if (
                     response.status_code == 401
                     and auth is not None
@@ -368,6 +421,71 @@ class ProviderHttp:
     def __repr__(self) -> str:
         return f"ProviderHttp({self.provider!r})"
 
+    def _check_origin(self, method: str, url: httpx.URL | str) -> None:
+        """Refuse to send credentials to a host that is not one of the provider's."""
+        origin = origin_of(url)
+        if origin not in self.origins:
+            raise UntrustedOrigin(
+                self.provider,
+                f"a link in its answer points at {origin}, which is not one of its configured hosts "
+                f"({', '.join(sorted(self.origins))}); nothing was sent there",
+                method=method,
+                url=url,
+            )
+
+    def _read_body(self, response: httpx.Response, request: httpx.Request, repeatable: bool, started: float) -> None:
+        """Read an expected response's body within the limits; transport errors go to the retry loop."""
+        limits = self.limits
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            for chunk in response.iter_bytes():
+                size += len(chunk)
+                if size > limits.max_body_bytes:
+                    raise self._unbounded(ResponseTooLarge, request, repeatable, self._too_large(size))
+                chunks.append(chunk)
+                if self._monotonic() - started > limits.deadline_s:
+                    raise self._unbounded(DeadlineExceeded, request, repeatable, self._too_slow(size))
+        finally:
+            response.close()
+        response._content = b"".join(chunks)  # what `Response.read()` sets: .content, .text and .json() read it
+
+    def _too_large(self, size: int) -> str:
+        limit = self.limits.max_body_bytes
+        setting = f" (raise it with {self.limits.size_setting})" if self.limits.size_setting else ""
+        return f"the response body passed {limit:,} bytes ({size:,} received), the limit for one answer{setting}"
+
+    def _too_slow(self, size: int) -> str:
+        deadline = self.limits.deadline_s
+        setting = f" (raise it with {self.limits.deadline_setting})" if self.limits.deadline_setting else ""
+        return f"no complete answer {deadline:g} s after sending ({size:,} bytes received){setting}"
+
+    def _unbounded(
+        self, cls: type[ProviderError], request: httpx.Request, repeatable: bool, message: str
+    ) -> ProviderError:
+        where: dict[str, Any] = {"method": request.method, "url": request.url}
+        if not repeatable:
+            return OutcomeUnknown(
+                self.provider, f"{message}; the request may have been processed", request=request, **where
+            )
+        return cls(self.provider, message, **where)
+
+    def _read_error_body(self, response: httpx.Response, started: float) -> None:
+        """Read at most MAX_ERROR_BODY_BYTES of an error response (it is only for the message), then release it."""
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            for chunk in response.iter_bytes():
+                chunks.append(chunk)
+                size += len(chunk)
+                if size >= MAX_ERROR_BODY_BYTES or self._monotonic() - started > self.limits.deadline_s:
+                    break
+        except httpx.HTTPError:
+            pass  # the body is only for the error message
+        finally:
+            response.close()
+        response._content = b"".join(chunks)[:MAX_ERROR_BODY_BYTES]
+
     def _after_transport_error(
         self, exc: httpx.TransportError, request: httpx.Request, repeatable: bool, retries: int
     ) -> float:
@@ -433,13 +551,3 @@ class ProviderHttp:
         elif response.status_code == 401:
             hint = f"{self.provider} wants credentials for {safe_url(response.request.url)}"
         return error_from_response(self.provider, response, hint_for_auth=hint, retry_after_s=retry_after)
-
-
-def _read_and_close(response: httpx.Response) -> None:
-    """Read an error response's body (streamed or not) so it can be parsed, then release the connection."""
-    try:
-        response.read()
-    except httpx.HTTPError:
-        pass  # the body is only for the error message
-    finally:
-        response.close()

@@ -1,19 +1,18 @@
 """Airbus OneAtlas: catalog search past the 10,000-result cap, deleted items, prices and both order APIs.
 
 Search pages are at most 500 items and only the first 10,000 hits of a query are reachable
-(NOTES.md §1.4), so a harvest walks windows of an ascending date field instead of paging deeper:
-each window starts (inclusively) at the last value the previous one reached, features already
+(`totalResults` saturates there), so a harvest walks windows of an ascending date field instead of
+paging deeper: each window starts (inclusively) at the last value the previous one reached, features already
 yielded at that boundary instant are skipped, and an instant shared by 10,000 or more items is
 split further by acquisition date. Every matching feature comes out exactly once per version.
-Pages are decoded into typed `CatalogItem`s (`oneatlas_wire`), not dicts: that is most of the speed.
+Pages are decoded into typed `CatalogItem`s (`oneatlas_wire`), not dicts: that is most of the speed,
+and no page is trusted: each is checked against its request and the pages before it (`oneatlas_window`
+for searches, `paging.offset_pages` for the other lists).
 """
 
 from __future__ import annotations
 
-import itertools
-from collections import deque
 from collections.abc import Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import orjson
@@ -21,8 +20,9 @@ import orjson
 from harvest.providers.auth import OneAtlasApiKeyAuth
 from harvest.providers.errors import ClientError
 from harvest.providers.http import ProviderHttp
+from harvest.providers.oneatlas_window import RESULT_WINDOW, SearchWindow
 from harvest.providers.oneatlas_wire import CatalogItem, SearchPage, decode_search_page
-from harvest.providers.paging import offset_pages
+from harvest.providers.paging import InconsistentPage, Listing, offset_pages
 from harvest.providers.ratelimit import RateLimiter
 from harvest.providers.secrets import redact_logger
 from harvest.providers.settings import OneAtlasSettings
@@ -30,8 +30,6 @@ from harvest.timestamps import format_millis, parse_ns
 
 log = redact_logger(__name__)
 
-RESULT_WINDOW = 10_000
-PREFETCH = 2  # pages requested ahead of the one being worked on
 MAX_PAGE_SIZE = 500
 _EARLIEST_MS = parse_ns("2000-01-01T00:00:00Z") // 1_000_000
 _LATEST_MS = parse_ns("2100-01-01T00:00:00Z") // 1_000_000
@@ -62,7 +60,11 @@ class OneAtlasClient:
         self.page_size = page_size
         limiter = RateLimiter(requests_per_s, burst=max(1, int(requests_per_s))) if requests_per_s else None
         self.http = http or ProviderHttp(
-            "OneAtlas", auth=OneAtlasApiKeyAuth(settings.api_key, settings.token_url), rate_limiter=limiter
+            "OneAtlas",
+            auth=OneAtlasApiKeyAuth(settings.api_key, settings.token_url),
+            origins=settings.origins,
+            limits=settings.limits,
+            rate_limiter=limiter,
         )
 
     def close(self) -> None:
@@ -86,26 +88,11 @@ class OneAtlasClient:
         for page in self._window(query):
             yield from page.items
 
-    def _window(self, query: Mapping[str, Any]) -> Iterator[SearchPage]:
-        """The pages of a query's reachable window. Page 1 says how many there are; the following
-        ones are requested `PREFETCH` at a time in the background while the caller decodes and
-        works on the current one, so neither the provider nor the caller waits for the other."""
-        first = self.search_page(query, 1)
-        yield first
-        last_page = -(-min(first.total, RESULT_WINDOW) // self.page_size)
-        if len(first.items) < self.page_size or last_page <= 1:
-            return
-        with ThreadPoolExecutor(PREFETCH, thread_name_prefix="oneatlas-prefetch") as pool:
-            numbers = iter(range(2, last_page + 1))
-            pending = deque(pool.submit(self._page_body, query, n) for n in itertools.islice(numbers, PREFETCH))
-            while pending:
-                page = decode_search_page(pending.popleft().result())
-                yield page
-                if len(page.items) < self.page_size:
-                    for future in pending:
-                        future.cancel()
-                    return
-                pending.extend(pool.submit(self._page_body, query, n) for n in itertools.islice(numbers, 1))
+    def _window(self, query: Mapping[str, Any], first: SearchPage | None = None) -> SearchWindow:
+        """The checked, prefetched pages of a query's reachable window (`first`: page 1, if already fetched)."""
+        url = f"{self.settings.search_url}/api/v2/opensearch"
+        listing = Listing("OneAtlas", "POST", url, "startPage", "itemsPerPage")
+        return SearchWindow(lambda page, size: self._page_body(query, page, size), self.page_size, listing, first=first)
 
     def walk(
         self,
@@ -127,20 +114,18 @@ class OneAtlasClient:
             window = {**query, "sortBy": field}
             if lower is not None or until is not None:
                 window[field] = f"{'[' if inclusive else ']'}{lower or ''},{f'{until}]' if until else ''}"
-            seen, saturated = 0, False
             last: str | None = None
             at_last: set[str] = set()
-            for page in self._window(window):
-                saturated = page.total >= RESULT_WINDOW
+            pages = self._window(window)
+            for page in pages:
                 for item in page.items:
-                    seen += 1
                     value = item.properties.value(field)
                     if value != last:
                         last, at_last = value, set()
                     at_last.add(item.id)
                     if item.id not in skip:
                         yield item
-            if not saturated or seen < RESULT_WINDOW or last is None:
+            if not pages.capped or last is None:  # the window held everything
                 return
             if lower is not None and parse_ns(last) == parse_ns(lower):
                 # the whole window shares one instant: take that instant apart by acquisition date
@@ -158,7 +143,7 @@ class OneAtlasClient:
             low, high = pending.pop()
             part = {**query, field: instant, "acquisitionDate": _ms_range(low, high), "sortBy": "acquisitionDate"}
             first = self.search_page(part, 1)
-            if first.total >= RESULT_WINDOW:
+            if first.total is not None and first.total >= RESULT_WINDOW:
                 if low == high:
                     raise TieTooLarge(
                         f"OneAtlas has 10,000+ items updated at {instant} and acquired at {format_millis(low * 10**6)}"
@@ -166,22 +151,36 @@ class OneAtlasClient:
                 middle = (low + high) // 2
                 pending.extend([(middle + 1, high), (low, middle)])
                 continue
-            for page in self._window(part):
+            pages = self._window(part, first)
+            for page in pages:
                 for item in page.items:
                     if item.id not in exclude:
                         yield item
+            if pages.capped:  # its total said it fits in one window, yet the window filled up
+                raise InconsistentPage(
+                    "OneAtlas",
+                    f"totalResults said {first.total} items were updated at {instant} and acquired in "
+                    f"{part['acquisitionDate']}, yet {RESULT_WINDOW:,} came back and more may follow",
+                    method=pages.listing.method,
+                    url=pages.listing.url,
+                )
 
     def deleted_since(self, since: str) -> Iterator[dict[str, Any]]:
         """Tombstones {id, deletedDate} of items deleted at or after `since` (start-index paging)."""
         url = f"{self.settings.search_url}/api/v1/deleted/search"
 
-        def fetch(start: int) -> list[dict[str, Any]]:
+        def fetch(start: int) -> dict[str, Any]:
             body = {"deletedDate": f"[{since},", "itemsPerPage": MAX_PAGE_SIZE, "startIndex": start}
-            response = self.http.request("POST", url, json=body, idempotent=True)
-            return orjson.loads(response.content).get("data") or []
+            return orjson.loads(self.http.request("POST", url, json=body, idempotent=True).content)
 
-        for page in offset_pages(fetch, items_of=lambda p: p, page_size=MAX_PAGE_SIZE):
-            yield from page
+        for page in offset_pages(
+            fetch, items_of=lambda p: p.get("data") or [], page_size=MAX_PAGE_SIZE,
+            total_of=lambda p: p.get("totalResults"), confirm_end=True,
+            listing=Listing("OneAtlas", "POST", url, "startIndex", "itemsPerPage"),
+            key_of=lambda t: (t.get("id"), t.get("deletedDate")),
+            position_of=lambda p: p.get("startIndex"), size_of=lambda p: p.get("itemsPerPage"),
+        ):  # fmt: skip
+            yield from page.get("data") or []
 
     # -- data.api (Living Library) ----------------------------------------------------------------
 
@@ -203,15 +202,16 @@ class OneAtlasClient:
     def data_orders(self, *, customer_ref: str | None = None, status: str | None = None) -> Iterator[dict[str, Any]]:
         """The contract's data.api orders, newest first (page-number paging)."""
         params = {k: v for k, v in (("customerRef", customer_ref), ("status", status)) if v}
+        url = f"{self.settings.data_url}/api/v1/orders"
 
         def fetch(page: int) -> dict[str, Any]:
-            return self.http.request(
-                "GET", f"{self.settings.data_url}/api/v1/orders", params={**params, "page": page, "itemsPerPage": 100}
-            ).json()
+            return self.http.request("GET", url, params={**params, "page": page, "itemsPerPage": 100}).json()
 
         for page in offset_pages(
             fetch, items_of=lambda p: p.get("items") or [], page_size=100, start=1, step=1,
-            total_of=lambda p: p.get("totalResults"),
+            total_of=lambda p: p.get("totalResults"), confirm_end=True,
+            listing=Listing("OneAtlas", "GET", url, "page", "itemsPerPage"),
+            key_of=lambda order: order.get("id"), size_of=lambda p: p.get("itemsPerPage"),
         ):  # fmt: skip
             yield from page.get("items") or []
 
@@ -247,7 +247,11 @@ class OneAtlasClient:
 
         for page in offset_pages(
             fetch, items_of=lambda p: p.get("features") or [], page_size=page_size,
-            total_of=lambda p: (p.get("paging") or {}).get("totalResults"),
+            total_of=lambda p: (p.get("paging") or {}).get("totalResults"), confirm_end=True,
+            listing=Listing("OneAtlas", "POST", url, "startIndex", "itemsPerPage"),
+            key_of=lambda tracked: tracked.get("orderItemId"),
+            position_of=lambda p: (p.get("paging") or {}).get("startIndex"),
+            size_of=lambda p: (p.get("paging") or {}).get("itemsPerPage"),
         ):  # fmt: skip
             yield from page.get("features") or []
 

@@ -69,8 +69,9 @@ class _Feature(msgspec.Struct, frozen=True, gc=False):
 
 class _SearchResponse(msgspec.Struct, frozen=True, gc=False):
     features: list[_Feature] = []
-    totalResults: int = 0
-    startIndex: int = 0
+    totalResults: int | None = None  # absent: unknown, not zero
+    startIndex: int | None = None
+    itemsPerPage: int | None = None
 
 
 class _ImportLinks(msgspec.Struct, frozen=True, gc=False):
@@ -80,7 +81,7 @@ class _ImportLinks(msgspec.Struct, frozen=True, gc=False):
 class _ImportResponse(msgspec.Struct, frozen=True, gc=False):
     features: list[_Feature] = []
     links: _ImportLinks = msgspec.field(default_factory=_ImportLinks)
-    totalResults: int = 0
+    totalResults: int | None = None
 
 
 class CatalogItem(msgspec.Struct, frozen=True, gc=False):
@@ -97,10 +98,11 @@ class CatalogItem(msgspec.Struct, frozen=True, gc=False):
 
 
 class SearchPage(msgspec.Struct, frozen=True, gc=False):
-    """One page of opensearch results."""
+    """One page of opensearch results, with the paging it says it answers (None when not said)."""
 
-    total: int  # saturates at 10,000
-    start_index: int
+    total: int | None  # saturates at 10,000
+    start_index: int | None  # 0-based
+    items_per_page: int | None
     items: list[CatalogItem]
 
 
@@ -109,7 +111,7 @@ class ImportPage(msgspec.Struct, frozen=True, gc=False):
 
     items: list[CatalogItem]
     next: str | None
-    total: int
+    total: int | None
 
 
 _PROPERTIES = msgspec.json.Decoder(ItemProperties)
@@ -127,7 +129,8 @@ def _item(feature: _Feature) -> CatalogItem:
 def decode_search_page(content: bytes) -> SearchPage:
     """An opensearch response body (v1 or v2)."""
     response = _SEARCH.decode(content)
-    return SearchPage(response.totalResults, response.startIndex, [_item(f) for f in response.features])
+    items = [_item(f) for f in response.features]
+    return SearchPage(response.totalResults, response.startIndex, response.itemsPerPage, items)
 
 
 def decode_import_page(content: bytes) -> ImportPage:

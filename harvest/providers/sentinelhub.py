@@ -1,7 +1,10 @@
 """Sentinel Hub: third-party data import (AIRBUS search, order quotes, confirmation, deliveries) and STAC search.
 
 Import search pages by re-POSTing the same body to `links.next` until it is absent; the catalog
-pages with `context.next`, sent back in the body. Retry-After arrives in milliseconds.
+pages with `context.next`, sent back in the body. Retry-After arrives in milliseconds. No page is
+trusted (`paging.iter_pages`): a page holding more than asked, one that repeats an earlier page,
+empty pages that keep linking on, or an import search that stops linking before its
+`totalResults` raises `InconsistentPage`.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from shapely.geometry.base import BaseGeometry
 from harvest.providers.auth import ClientCredentialsAuth
 from harvest.providers.http import ProviderHttp, RetryPolicy
 from harvest.providers.oneatlas_wire import CatalogItem, ImportPage, decode_import_page
-from harvest.providers.paging import iter_pages
+from harvest.providers.paging import Listing, iter_pages
 from harvest.providers.ratelimit import RateLimiter
 from harvest.providers.settings import SentinelHubSettings
 
@@ -45,6 +48,8 @@ class SentinelHubClient:
         self.http = http or ProviderHttp(
             "Sentinel Hub",
             auth=ClientCredentialsAuth(settings.client_id, settings.client_secret, settings.token_url),
+            origins=settings.origins,
+            limits=settings.limits,
             rate_limiter=limiter,
             retry=RetryPolicy(retry_after_unit="ms"),
         )
@@ -78,7 +83,11 @@ class SentinelHubClient:
         def fetch(url: str) -> ImportPage:
             return decode_import_page(self.http.request("POST", url, json=body, idempotent=True).content)
 
-        for page in iter_pages(fetch, first, lambda page: page.next):
+        for page in iter_pages(
+            fetch, first, lambda page: page.next, listing=Listing("Sentinel Hub", "POST", first, "links.next"),
+            items_of=lambda page: page.items, key_of=lambda item: item.id, asked=self.import_page_size,
+            total_of=lambda page: page.total,
+        ):  # fmt: skip
             yield from page.items
 
     def create_order(self, body: Mapping[str, Any]) -> dict[str, Any]:
@@ -99,8 +108,11 @@ class SentinelHubClient:
         def fetch(url: str) -> dict[str, Any]:
             return self.http.request("GET", url).json()
 
-        for page in iter_pages(fetch, first, lambda page: (page.get("links") or {}).get("next")):
-            yield from page.get("data") or []
+        for page in iter_pages(
+            fetch, first, _next_link, listing=Listing("Sentinel Hub", "GET", first, "links.next"),
+            items_of=_data, key_of=lambda order: order.get("id"),
+        ):  # fmt: skip
+            yield from _data(page)
 
     def deliveries(self, order_id: str) -> list[dict[str, Any]]:
         url = f"{self.settings.url}{IMPORT}/orders/{order_id}/deliveries"
@@ -108,11 +120,9 @@ class SentinelHubClient:
         def fetch(page_url: str) -> dict[str, Any]:
             return self.http.request("GET", page_url).json()
 
-        return [
-            d
-            for page in iter_pages(fetch, url, lambda p: (p.get("links") or {}).get("next"))
-            for d in page.get("data") or []
-        ]
+        listing = Listing("Sentinel Hub", "GET", url, "links.next")
+        pages = iter_pages(fetch, url, _next_link, listing=listing, items_of=_data, key_of=lambda d: d.get("id"))
+        return [delivery for page in pages for delivery in _data(page)]
 
     def delivery_files(self, order_id: str, delivery_id: str) -> list[str]:
         """Relative paths of a delivery's files (409 Conflict while the delivery is not ready)."""
@@ -153,5 +163,20 @@ class SentinelHubClient:
             payload = body if cursor == 0 else {**body, "next": cursor}
             return orjson.loads(self.http.request("POST", url, json=payload, idempotent=True).content)
 
-        for page in iter_pages(fetch, 0, lambda page: (page.get("context") or {}).get("next")):
+        for page in iter_pages(
+            fetch, 0, lambda page: (page.get("context") or {}).get("next"),
+            listing=Listing("Sentinel Hub", "POST", url, "context.next"),
+            items_of=lambda page: page.get("features") or [], key_of=lambda item: item.get("id"),
+            asked=self.catalog_page_size,
+        ):  # fmt: skip
             yield from page.get("features") or []
+
+
+def _next_link(page: Mapping[str, Any]) -> str | None:
+    """The `links.next` URL of an orders or deliveries page."""
+    return (page.get("links") or {}).get("next")
+
+
+def _data(page: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The entries of an orders or deliveries page."""
+    return page.get("data") or []

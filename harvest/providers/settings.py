@@ -10,6 +10,9 @@
   (what `harvest.sandbox.server.client_environment` exports), which is the sandbox too;
 - half a credential pair (a key without its secret) raises `ConfigurationError`.
 
+Each provider's `<PREFIX>_MAX_RESPONSE_MB` and `<PREFIX>_RESPONSE_DEADLINE_S` bound one answer
+read into memory (`ResponseLimits`), live or sandbox. `origins` are the hosts its credentials may go to.
+
 Secrets are `Secret`s, so `repr(settings)` and `describe()` never show them.
 """
 
@@ -17,11 +20,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal, Self
 
 from harvest.providers.auth import ONEATLAS_TOKEN_PATH, SENTINELHUB_TOKEN_PATH
 from harvest.providers.errors import ConfigurationError
+from harvest.providers.http import DEFAULT_DEADLINE_S, DEFAULT_MAX_BODY_BYTES, ResponseLimits
+from harvest.providers.origins import origins_of
 from harvest.providers.secrets import Secret
 from harvest.sandbox import config as sandbox
 
@@ -80,6 +85,31 @@ def _pair(env: Mapping[str, str], first: str, second: str) -> tuple[str, str] | 
     return (a, b) if a else None
 
 
+def _positive(env: Mapping[str, str], name: str, default: float) -> float:
+    text = _get(env, name)
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not value > 0 or value == float("inf"):
+        raise ConfigurationError(f"{name} must be a positive number, got {text!r}")
+    return value
+
+
+def response_limits(env: Mapping[str, str], prefix: str) -> ResponseLimits:
+    """`<prefix>_MAX_RESPONSE_MB` and `<prefix>_RESPONSE_DEADLINE_S`, or the defaults."""
+    size_name, deadline_name = f"{prefix}_MAX_RESPONSE_MB", f"{prefix}_RESPONSE_DEADLINE_S"
+    megabytes = _positive(env, size_name, DEFAULT_MAX_BODY_BYTES / 2**20)
+    return ResponseLimits(
+        max_body_bytes=max(1, int(megabytes * 2**20)),
+        deadline_s=_positive(env, deadline_name, DEFAULT_DEADLINE_S),
+        size_setting=size_name,
+        deadline_setting=deadline_name,
+    )
+
+
 @dataclass(frozen=True)
 class OneAtlasSettings:
     """Airbus OneAtlas: API key and the five service hosts."""
@@ -91,16 +121,23 @@ class OneAtlasSettings:
     order_url: str = ONEATLAS_ORDER_URL
     access_url: str = ONEATLAS_ACCESS_URL
     sandbox: bool = False
+    limits: ResponseLimits = field(default_factory=lambda: response_limits({}, "ONEATLAS"))
 
     @property
     def token_url(self) -> str:
         """The Keycloak token endpoint (`grant_type=api_key`)."""
         return self.auth_url + ONEATLAS_TOKEN_PATH
 
+    @property
+    def origins(self) -> frozenset[str]:
+        """The five hosts the API key's tokens may be sent to."""
+        return origins_of([self.auth_url, self.search_url, self.data_url, self.order_url, self.access_url])
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ, sandbox_url: str | None = None) -> Self:
         """Settings from ONEATLAS_* variables, or the sandbox when ONEATLAS_API_KEY is absent."""
         key = _get(env, "ONEATLAS_API_KEY")
+        limits = response_limits(env, "ONEATLAS")
         if not key:
             base = _base(sandbox_url, env)
             urls = {name: base + prefix for name, prefix in _ONEATLAS_PREFIXES.items()}
@@ -112,6 +149,7 @@ class OneAtlasSettings:
                 order_url=urls["order"],
                 access_url=urls["access"],
                 sandbox=True,
+                limits=limits,
             )
         urls = {
             "auth": _url(env, "ONEATLAS_AUTH_URL", ONEATLAS_AUTH_URL),
@@ -131,6 +169,7 @@ class OneAtlasSettings:
             order_url=urls["order"],
             access_url=urls["access"],
             sandbox=is_sandbox,
+            limits=limits,
         )
 
     def describe(self) -> str:
@@ -149,6 +188,12 @@ class ArlulaSettings:
     url: str = ARLULA_URL
     api_version: ArlulaApiVersion = "current"
     sandbox: bool = False
+    limits: ResponseLimits = field(default_factory=lambda: response_limits({}, "ARLULA"))
+
+    @property
+    def origins(self) -> frozenset[str]:
+        """The host the key and secret may be sent to (its storage redirects are fetched without them)."""
+        return origins_of([self.url])
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ, sandbox_url: str | None = None) -> Self:
@@ -159,6 +204,7 @@ class ArlulaSettings:
                 f"ARLULA_API_VERSION must be one of {', '.join(ARLULA_API_VERSIONS)}, got {version!r}"
             )
         api_version: ArlulaApiVersion = "current" if version == "current" else "2020-12"
+        limits = response_limits(env, "ARLULA")
         pair = _pair(env, "ARLULA_API_KEY", "ARLULA_API_SECRET")
         if pair is None:
             return cls(
@@ -167,13 +213,14 @@ class ArlulaSettings:
                 url=_base(sandbox_url, env) + _ARLULA_PREFIX,
                 api_version=api_version,
                 sandbox=True,
+                limits=limits,
             )
         key, secret = pair
         url = _url(env, "ARLULA_URL", ARLULA_URL)
         is_sandbox = (key, secret) == (sandbox.ARLULA_API_KEY, sandbox.ARLULA_API_SECRET) and url.endswith(
             _ARLULA_PREFIX
         )
-        return cls(key, Secret(secret), url=url, api_version=api_version, sandbox=is_sandbox)
+        return cls(key, Secret(secret), url=url, api_version=api_version, sandbox=is_sandbox, limits=limits)
 
     def describe(self) -> str:
         """One line for logs, without secrets."""
@@ -192,16 +239,23 @@ class SentinelHubSettings:
     url: str = SENTINELHUB_URL
     auth_url: str = SENTINELHUB_URL
     sandbox: bool = False
+    limits: ResponseLimits = field(default_factory=lambda: response_limits({}, "SENTINELHUB"))
 
     @property
     def token_url(self) -> str:
         """The OAuth2 token endpoint (client credentials)."""
         return self.auth_url + SENTINELHUB_TOKEN_PATH
 
+    @property
+    def origins(self) -> frozenset[str]:
+        """The API and token hosts the OAuth client's tokens may be sent to."""
+        return origins_of([self.url, self.auth_url])
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ, sandbox_url: str | None = None) -> Self:
         """Settings from SENTINELHUB_* variables, or the sandbox when the client id/secret are absent."""
         pair = _pair(env, "SENTINELHUB_CLIENT_ID", "SENTINELHUB_CLIENT_SECRET")
+        limits = response_limits(env, "SENTINELHUB")
         if pair is None:
             url = _base(sandbox_url, env) + _SENTINELHUB_PREFIX
             return cls(
@@ -210,6 +264,7 @@ class SentinelHubSettings:
                 url=url,
                 auth_url=url,
                 sandbox=True,
+                limits=limits,
             )
         client_id, secret = pair
         url = _url(env, "SENTINELHUB_URL", SENTINELHUB_URL)
@@ -218,7 +273,7 @@ class SentinelHubSettings:
             sandbox.SENTINELHUB_CLIENT_ID,
             sandbox.SENTINELHUB_CLIENT_SECRET,
         ) and _points_at_sandbox([(url, _SENTINELHUB_PREFIX), (auth_url, _SENTINELHUB_PREFIX)])
-        return cls(client_id, Secret(secret), url=url, auth_url=auth_url, sandbox=is_sandbox)
+        return cls(client_id, Secret(secret), url=url, auth_url=auth_url, sandbox=is_sandbox, limits=limits)
 
     def describe(self) -> str:
         """One line for logs, without secrets."""

@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import uuid
+from collections.abc import Mapping, Sequence
 from datetime import date
+from decimal import Decimal
 
 import httpx
 
 from harvest.aois import load_aois
-from harvest.ordering.model import Deliverable
+from harvest.ordering.desks import build_desk
+from harvest.ordering.ledger import Budgets, Ledger
+from harvest.ordering.model import Deliverable, Unit
 from harvest.providers.arlula import ArlulaClient
 from harvest.providers.oneatlas import OneAtlasClient
 from harvest.providers.settings import ArlulaSettings, OneAtlasSettings
+from harvest.sandbox.arlula.orders import DATASETS, ORDERS, RESOURCES
+from harvest.sandbox.server import RunningSandbox
+from harvest_tests.ordering.desks_support import order_request
 
 TOULOUSE = load_aois().by_id()["toulouse"]
+_NO_LIMIT = {Unit.USD_CENTS: Decimal(10**9)}
 
 
 def advance(sandbox_url: str, seconds: float) -> None:
@@ -53,3 +61,59 @@ def arlula_resource(env: Mapping[str, str], sandbox_url: str) -> tuple[ArlulaCli
     resource = next(r for r in dataset["resources"] if r["type"] == "img_tiff")
     url = f"{client.settings.url}/api/resource/{resource['id']}/data"
     return client, Deliverable(url=url, filename=resource["name"], size=resource["size"], md5=resource["checksum"])
+
+
+def name_arlula_resources(sandbox: RunningSandbox, order_id: str, names: Sequence[str]) -> None:
+    """Make an Arlula sandbox order's dataset deliver one resource per name, in that order (names may repeat).
+
+    Each resource gets an id of its own and a size of its own (so different bytes), as a supplier's
+    files would; the sandbox serves, lists and checksums them like any other.
+    """
+    state = sandbox.sandbox.state
+    order = state.get(ORDERS, order_id)
+    assert order is not None, f"no Arlula order {order_id} in the sandbox"
+    dataset = state.get(DATASETS, order["datasets"][0])
+    assert dataset is not None
+    for old in dataset["resources"]:
+        state.delete(RESOURCES, old["id"])
+    dataset["resources"] = [
+        {
+            "id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"harvest-tests/arlula/{dataset['id']}/{index}/{name}")),
+            "dataset": dataset["id"],
+            "name": name,
+            "type": "meta_json" if name.endswith(".json") else "img_tiff",
+            "format": "application/json" if name.endswith(".json") else "image/tiff",
+            "roles": ["metadata"] if name.endswith(".json") else ["data"],
+            "size": 3_000 + 1_000 * index,
+        }
+        for index, name in enumerate(names)
+    ]
+    state.put(DATASETS, dataset["id"], dataset, dataset["created_ns"])
+    for resource in dataset["resources"]:
+        state.put(RESOURCES, resource["id"], {"id": resource["id"], "dataset": dataset["id"]}, dataset["created_ns"])
+
+
+def delivered_arlula_orders(
+    sandbox: RunningSandbox, database_url: str, count: int, names: Sequence[str] | None = None
+) -> list[str]:
+    """Quote, place and deliver Arlula orders for the first `count` scenes over Toulouse, recorded in the ledger
+    at `database_url`; the first order's files are named `names`, if given. Their keys, oldest first."""
+    desk = build_desk("arlula", sandbox.env())
+    placed = []
+    with Ledger.open(database_url) as ledger:
+        for index in range(count):
+            request = order_request(sandbox, "arlula", index=index)
+            quote = desk.quote(request)
+            ledger.record_quote(request, quote, actor="tests")
+            ledger.approve(request.key, actor="person: tester")
+            ledger.reserve(request.key, budgets=Budgets(_NO_LIMIT, {TOULOUSE.id: _NO_LIMIT}), month="2026-11")
+            order = desk.place(request, quote)
+            ledger.placed(request.key, order.order_id, raw=order.raw)
+            placed.append((request.key, order))
+        if names is not None:
+            name_arlula_resources(sandbox, placed[0][1].order_id, names)
+        advance(sandbox.url, 3 * 60 + 1)  # an Airbus dataset: pending, processing, post-processing
+        for key, order in placed:
+            ledger.delivered(key, desk.status(order).deliverables)
+    desk.close()
+    return [key for key, _ in placed]

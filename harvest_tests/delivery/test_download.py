@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import itertools
 import logging
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -13,7 +15,7 @@ import pytest
 
 from harvest.delivery.download import CHUNK, download
 from harvest.delivery.errors import ChecksumMismatch, DeliveryError, DeliveryExpired, SizeMismatch, UnsafeFileName
-from harvest.delivery.partial import partial_path
+from harvest.delivery.partial import PartialFile, partial_path
 from harvest.ordering.model import Deliverable
 from harvest.providers.auth import BasicAuth
 from harvest.providers.errors import Gone, TransportError
@@ -96,7 +98,13 @@ class FileServer:
 def http_for(handler: Callable[[httpx.Request], httpx.Response]) -> ProviderHttp:
     """A ProviderHttp with Basic credentials on a MockTransport; it never sleeps."""
     auth = BasicAuth("key", Secret("s3cret-password"))
-    return ProviderHttp("Test", auth=auth, transport=httpx.MockTransport(handler), sleep=lambda _: None)
+    return ProviderHttp(
+        "Test",
+        auth=auth,
+        origins=[URL, "https://api.example.com"],
+        transport=httpx.MockTransport(handler),
+        sleep=lambda _: None,
+    )
 
 
 def deliverable(**changes: object) -> Deliverable:
@@ -320,3 +328,62 @@ def test_a_hostile_name_is_refused_before_any_request(tmp_path: Path) -> None:
     with pytest.raises(UnsafeFileName):
         download(http_for(server), deliverable(filename="../../etc/passwd"), tmp_path / "in")
     assert server.requests == [] and not (tmp_path / "in").exists()
+
+
+# --- long names and full disks ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["n" * 236 + ".zip", "n" * 246 + ".zip", "é" * 125 + ".zip", "x" * 251 + ".zip"])
+def test_names_of_240_to_255_bytes_keep_their_partial_resume_and_land(tmp_path: Path, name: str) -> None:
+    server = FileServer(faults=[("cut", 200_000), ("cut", 0)])
+    with pytest.raises(TransportError):
+        download(http_for(server), deliverable(filename=name), tmp_path, max_attempts=1)
+    hidden = leftovers(tmp_path)  # the partial and its validator, each a name the file system accepts
+    assert len(hidden) == 2 and all(len(n.encode()) <= 255 for n in hidden)
+    landed = download(http_for(server), deliverable(filename=name), tmp_path)
+    assert server.gets[-1].headers["range"] == "bytes=200000-" and server.gets[-1].headers["if-range"] == '"v1"'
+    assert landed.path == tmp_path / name and landed.path.read_bytes() == DATA and leftovers(tmp_path) == []
+
+
+def fill_disk_after(monkeypatch: pytest.MonkeyPatch, room: int, code: int = errno.ENOSPC) -> None:
+    """Make the partial's writes fail with `code` once `room` bytes are on disk (the bytes that fit are written)."""
+    real_write = PartialFile._write
+    written = [0]
+
+    def write(self: PartialFile, data: bytes | bytearray) -> None:
+        fits = max(room - written[0], 0)
+        real_write(self, data[:fits])
+        written[0] += min(fits, len(data))
+        if fits < len(data):
+            raise OSError(code, os.strerror(code))
+
+    monkeypatch.setattr(PartialFile, "_write", write)
+
+
+def test_a_full_disk_stops_with_the_folder_and_the_bytes_needed_then_resumes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    room = CHUNK + 12_345
+    fill_disk_after(monkeypatch, room)
+    server = FileServer()
+    with pytest.raises(DeliveryError) as caught:
+        download(http_for(server), deliverable(), tmp_path / "in")
+    message = str(caught.value)
+    assert f"{tmp_path / 'in'} is full" in message and f"{SIZE - room:,} more bytes" in message
+    assert "s3cret" not in message and len(server.gets) == 1  # not retried: the disk stays full
+    assert partial_path(tmp_path / "in" / "product.zip").read_bytes() == DATA[:room]  # what was written, whole
+    assert not (tmp_path / "in" / "product.zip").exists()
+
+    monkeypatch.undo()  # space was freed
+    landed = download(http_for(server), deliverable(), tmp_path / "in")
+    assert landed.resumed and landed.bytes_transferred == SIZE - room and landed.md5 == MD5
+    assert server.gets[-1].headers["range"] == f"bytes={room}-" and leftovers(tmp_path) == []
+
+
+def test_a_file_too_large_for_the_file_system_is_told_and_its_partial_dropped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fill_disk_after(monkeypatch, 100_000, errno.EFBIG)
+    with pytest.raises(DeliveryError, match="cannot hold a file of") as caught:
+        download(http_for(FileServer()), deliverable(), tmp_path)
+    assert str(tmp_path) in str(caught.value) and leftovers(tmp_path) == [] and list(tmp_path.iterdir()) == []

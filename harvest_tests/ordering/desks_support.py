@@ -59,6 +59,8 @@ def hasty(desk: ClientDesk[Any], read_timeout: float = 0.2, sleep: Callable[[flo
     http = ProviderHttp(
         old.http.provider,
         auth=old.http.auth,
+        origins=old.http.origins,
+        limits=old.http.limits,
         retry=old.http.retry,
         timeout=httpx.Timeout(10.0, read=read_timeout),
         sleep=sleep,

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import itertools
 import multiprocessing
+import socket
+import threading
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -14,11 +18,12 @@ from multiprocessing.queues import Queue
 from multiprocessing.synchronize import Barrier
 from typing import Any
 
+import httpx
 from shapely.geometry import Polygon, shape
 
 from harvest.aois import load_aois
 from harvest.ordering.candidates import UNORDERABLE_LEVELS
-from harvest.ordering.desks import DeskSet
+from harvest.ordering.desks import DeskSet, build_desk
 from harvest.ordering.desks.base import OrderDesk
 from harvest.ordering.ledger import Budgets, Ledger, LedgerEvent
 from harvest.ordering.model import OrderRequest, order_key
@@ -28,6 +33,8 @@ from harvest.sandbox.oneatlas.workspace import DATA_ORDERS, SALES_ORDERS
 from harvest.sandbox.sentinelhub.ledger import ORDERS as TPDI_ORDERS
 from harvest.sandbox.server import RunningSandbox
 from harvest.sources import Window, build_source
+from harvest_tests.hostile import Handler, Reply, Request
+from harvest_tests.ordering.desks_support import hasty
 
 AOIS = load_aois().aois
 SUMMER = Window(datetime(2026, 8, 1, tzinfo=UTC), datetime(2026, 10, 1, tzinfo=UTC))
@@ -115,6 +122,74 @@ class Naps:
 
     def __call__(self, seconds: float) -> None:
         self.taken.append(seconds)
+
+
+def unpaced(sandbox: RunningSandbox, naps: Naps, *, read_timeout: float = 10.0, **env: str) -> DeskSet:
+    """The sandbox's desks (`env` over its environment), unpaced, waiting `read_timeout` for answers, never sleeping."""
+    opener = functools.partial(build_desk, env={**sandbox.env(), **env})
+    return DeskSet(lambda provider: hasty(opener(provider), read_timeout, sleep=naps))
+
+
+# --- providers that cannot be asked ------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def refusing_port() -> Iterator[int]:
+    """A loopback port that refuses every connection (bound, never listening) while the block runs."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        yield sock.getsockname()[1]
+
+
+ARLULA_ORDER_PATH = "/arlula/api/archive/order"
+_RELAYED_HEADERS = ("authorization", "content-type", "accept")
+
+
+def _forward(upstream: str, request: Request) -> httpx.Response:
+    """`request` sent on to the sandbox at `upstream`: its answer."""
+    return httpx.request(
+        request.method,
+        upstream + request.path,
+        params=[(name, value) for name, values in request.query.items() for value in values],
+        headers={name: request.headers[name] for name in _RELAYED_HEADERS if name in request.headers},
+        content=request.body,
+        timeout=30,
+    )
+
+
+def _relay(upstream: str, request: Request, reply: Reply) -> None:
+    """Send `request` on to the sandbox at `upstream` and hand its answer back."""
+    answer = _forward(upstream, request)
+    reply.send(answer.status_code, answer.content, {"Content-Type": answer.headers.get("content-type", "")})
+
+
+def refusing_arlula_orders(upstream: str, status: int) -> Handler:
+    """The sandbox's Arlula at `upstream`, but its order POST answered `status` without reaching it."""
+
+    def handle(request: Request, reply: Reply) -> None:
+        if request.method == "POST" and request.path == ARLULA_ORDER_PATH:
+            reply.json(status, {"error": f"turned away with {status} before looking at the order"})
+        else:
+            _relay(upstream, request, reply)
+
+    return handle
+
+
+def arlula_lost_then_down(upstream: str) -> Handler:
+    """The sandbox's Arlula until an order POST: that creates the order, its answer is lost, then every request 503s."""
+    down = threading.Event()
+
+    def handle(request: Request, reply: Reply) -> None:
+        if down.is_set():
+            reply.json(503, {"error": "down for maintenance"})
+        elif request.method == "POST" and request.path == ARLULA_ORDER_PATH:
+            _forward(upstream, request)
+            down.set()
+            reply.close()  # created at the provider; harvest never hears of it
+        else:
+            _relay(upstream, request, reply)
+
+    return handle
 
 
 # --- the providers' own record ----------------------------------------------------------------------

@@ -6,7 +6,6 @@ checks that the ledger agrees with it.
 
 from __future__ import annotations
 
-import functools
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import replace
@@ -16,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from harvest.ordering.desks import DeskSet, build_desk
+from harvest.ordering.desks import DeskSet
 from harvest.ordering.ledger import Budgets, Ledger, OrderState, month_of
 from harvest.ordering.model import OrderRequest, Unit
 from harvest.ordering.placing import (
@@ -29,13 +28,16 @@ from harvest.ordering.placing import (
 )
 from harvest.sandbox.server import RunningSandbox
 from harvest_tests.conftest import advance
+from harvest_tests.hostile import Reply, Request, hostile_server
 from harvest_tests.ordering.clock import StepClock
 from harvest_tests.ordering.databases import sqlite_url
-from harvest_tests.ordering.desks_support import hasty, set_faults
+from harvest_tests.ordering.desks_support import set_faults
 from harvest_tests.ordering.placing_support import (
     APPROVER,
+    ARLULA_ORDER_PATH,
     ORDER_GROUPS,
     Naps,
+    arlula_lost_then_down,
     event_kinds,
     generous,
     interleaved,
@@ -43,7 +45,10 @@ from harvest_tests.ordering.placing_support import (
     provider_orders,
     quote_and_approve,
     race_placers,
+    refusing_arlula_orders,
+    refusing_port,
     requests_for,
+    unpaced,
 )
 
 PLACED = (Outcome.PLACED, Outcome.RECONCILED)
@@ -62,12 +67,6 @@ ROOMY = {"oneatlas_balance_credits": 10**9, "tpdi_quota_sqkm": 10.0**7}  # the p
 @pytest.fixture
 def sandbox(make_sandbox: Callable[..., RunningSandbox]) -> RunningSandbox:
     return make_sandbox(**ROOMY)
-
-
-def unpaced(sandbox: RunningSandbox, naps: Naps, read_timeout: float = 10.0, **env: str) -> DeskSet:
-    """The sandbox's desks (`env` over its environment), unpaced, waiting `read_timeout` for answers, never sleeping."""
-    opener = functools.partial(build_desk, env={**sandbox.env(), **env})
-    return DeskSet(lambda provider: hasty(opener(provider), read_timeout, sleep=naps))
 
 
 @pytest.fixture
@@ -95,7 +94,7 @@ def test_200_placements_under_faults_give_exactly_one_provider_order_per_key(
         assert len(set(keys)) == 200
         set_faults(sandbox, FAULTS)
         budgets = generous(Unit.CREDITS, Unit.USD_CENTS, Unit.KM2)
-        with unpaced(sandbox, naps, READ_TIMEOUT_S) as shaky:
+        with unpaced(sandbox, naps, read_timeout=READ_TIMEOUT_S) as shaky:
             first = Placer(ledger, shaky, budgets, allow_spend=False, clock=clock, sleep=naps).place_all(keys)
             clock.now += AFTER_THE_LEASE  # a later run may take over anything the first left `placing`
             second = Placer(ledger, shaky, budgets, allow_spend=False, clock=clock, sleep=naps).place_all(keys)
@@ -207,7 +206,7 @@ def test_an_order_left_placing_by_a_crash_is_reconciled_after_the_lease_exactly_
 @pytest.fixture
 def order_api(sandbox: RunningSandbox, naps: Naps) -> Iterator[DeskSet]:
     """Desks ordering OneAtlas through order.api, which shows SPOT and Pléiades orders only once delivered."""
-    with unpaced(sandbox, naps, READ_TIMEOUT_S, ONEATLAS_ORDER_FLAVOUR="order") as opened:
+    with unpaced(sandbox, naps, read_timeout=READ_TIMEOUT_S, ONEATLAS_ORDER_FLAVOUR="order") as opened:
         yield opened
 
 
@@ -360,3 +359,144 @@ def test_an_order_refused_before_sending_fails_releases_its_spend_and_the_others
     assert row is not None and row.state is OrderState.FAILED  # nothing was sent: its spend is released
     spent = ledger.spent(month_of(ledger_clock()), unit=Unit.USD_CENTS)
     assert spent == ledger.get(fresh.key).quote.amount
+
+
+# --- providers that cannot be asked, or turn the order away unread ----------------------------------------------
+
+NOT_THE_SECRET = "not-the-arlula-secret-do-not-print"
+
+
+def unreachable_arlula(sandbox: RunningSandbox, naps: Naps, trouble: str, port: int) -> DeskSet:
+    """The desks, with an Arlula that refuses connections (at `port`), or refuses harvest's credentials."""
+    if trouble == "refused_connection":
+        return unpaced(sandbox, naps, ARLULA_URL=f"http://127.0.0.1:{port}/arlula")
+    return unpaced(sandbox, naps, ARLULA_API_SECRET=NOT_THE_SECRET)
+
+
+@pytest.mark.parametrize(
+    ("trouble", "why"), [("refused_connection", "could not reach Arlula"), ("rejected_credentials", "401")]
+)
+def test_an_order_whose_provider_cannot_be_asked_before_sending_is_released_at_once(
+    sandbox: RunningSandbox, desks: DeskSet, naps: Naps, ledger: Ledger, ledger_clock: StepClock, trouble: str,
+    why: str,
+) -> None:  # fmt: skip
+    [key] = quote_and_approve(ledger, desks, requests_for(sandbox, "arlula", 1))
+    budgets = generous(Unit.USD_CENTS)
+    month = month_of(ledger_clock())
+    with refusing_port() as port, unreachable_arlula(sandbox, naps, trouble, port) as unreachable:
+        placer = Placer(ledger, unreachable, budgets, allow_spend=True, clock=ledger_clock, sleep=naps)
+        turned_away = placer.place(key)
+
+    assert turned_away.outcome is Outcome.NOT_SENT and why in turned_away.message, turned_away.line()
+    row = ledger.get(key)
+    assert row is not None and (row.state, row.approved_by) == (OrderState.APPROVED, APPROVER)
+    assert ledger.spent(month, unit=Unit.USD_CENTS) == 0  # given back now, not after the lease
+    last = ledger.events(key)[-1]
+    assert last.kind == "not_sent" and why in last.detail["reason"]
+    assert last.detail["released"] == [{"month": month, "unit": "USD cents", "amount": str(row.quote.amount)}]
+    assert NOT_THE_SECRET not in turned_away.line() + repr(ledger.events(key))
+    assert provider_orders(sandbox) == {}
+
+    placed = Placer(ledger, desks, budgets, allow_spend=False, clock=ledger_clock, sleep=naps).place(key)
+    assert placed.outcome is Outcome.PLACED and provider_orders(sandbox) == {key: [placed.provider_order_id]}
+
+
+@pytest.mark.parametrize(
+    ("status", "outcome", "state", "event"),
+    [
+        (401, Outcome.NOT_SENT, OrderState.APPROVED, "not_sent"),  # the credentials, not the order: place it later
+        (429, Outcome.NOT_SENT, OrderState.APPROVED, "not_sent"),  # rate limited, so never processed
+        (400, Outcome.FAILED, OrderState.FAILED, "failed"),  # the order itself refused: quote it again
+        (403, Outcome.FAILED, OrderState.FAILED, "failed"),
+    ],
+)
+def test_an_order_turned_away_unprocessed_gives_its_spend_back_at_once(
+    sandbox: RunningSandbox, desks: DeskSet, naps: Naps, ledger: Ledger, ledger_clock: StepClock, status: int,
+    outcome: Outcome, state: OrderState, event: str,
+) -> None:  # fmt: skip
+    [key] = quote_and_approve(ledger, desks, requests_for(sandbox, "arlula", 1))
+    budgets = generous(Unit.USD_CENTS)
+    with (
+        hostile_server(refusing_arlula_orders(sandbox.url, status)) as proxy,
+        unpaced(sandbox, naps, ARLULA_URL=f"{proxy.url}/arlula") as refusing,
+    ):
+        placement = Placer(ledger, refusing, budgets, allow_spend=False, clock=ledger_clock, sleep=naps).place(key)
+    sent = [request for request in proxy.requests if request.path == ARLULA_ORDER_PATH]
+
+    assert placement.outcome is outcome and str(status) in placement.message, placement.line()
+    assert sent  # it did reach the provider's door
+    row = ledger.get(key)
+    assert row is not None and row.state is state
+    assert ledger.spent(month_of(ledger_clock()), unit=Unit.USD_CENTS) == 0
+    assert ledger.events(key)[-1].kind == event
+    assert provider_orders(sandbox) == {}
+
+
+def test_an_order_left_placing_by_an_earlier_run_keeps_its_reservation_while_its_provider_cannot_be_asked(
+    sandbox: RunningSandbox, desks: DeskSet, naps: Naps, ledger: Ledger, ledger_clock: StepClock
+) -> None:
+    [key] = quote_and_approve(ledger, desks, requests_for(sandbox, "arlula", 1))
+    budgets = generous(Unit.USD_CENTS)
+    order = ledger.reserve(key, budgets=budgets, month=month_of(ledger_clock()), actor="a run that stopped")
+    assert order.month is not None
+    ledger_clock.now += AFTER_THE_LEASE
+    with refusing_port() as port, unreachable_arlula(sandbox, naps, "refused_connection", port) as down:
+        waiting = Placer(ledger, down, budgets, allow_spend=False, clock=ledger_clock, sleep=naps).place(key)
+
+    assert waiting.outcome is Outcome.UNKNOWN, waiting.line()  # the stopped run may have sent it: only Arlula knows
+    row = ledger.get(key)
+    assert row is not None and row.state is OrderState.PLACING
+    assert ledger.spent(order.month, unit=Unit.USD_CENTS) == order.quote.amount
+
+    ledger_clock.now += AFTER_THE_LEASE
+    placed = Placer(ledger, desks, budgets, allow_spend=False, clock=ledger_clock, sleep=naps).place(key)
+    assert placed.outcome is Outcome.PLACED and provider_orders(sandbox) == {key: [placed.provider_order_id]}
+
+
+def test_an_answer_lost_then_the_provider_down_keeps_the_reservation_of_the_order_it_created(
+    sandbox: RunningSandbox, desks: DeskSet, naps: Naps, ledger: Ledger, ledger_clock: StepClock
+) -> None:
+    [key] = quote_and_approve(ledger, desks, requests_for(sandbox, "arlula", 1))
+    budgets = generous(Unit.USD_CENTS)
+    with (
+        hostile_server(arlula_lost_then_down(sandbox.url)) as proxy,
+        unpaced(sandbox, naps, ARLULA_URL=f"{proxy.url}/arlula") as flaky,
+    ):
+        lost = Placer(ledger, flaky, budgets, allow_spend=False, clock=ledger_clock, sleep=naps).place(key)
+
+    assert lost.outcome is Outcome.UNKNOWN, lost.line()
+    [created] = provider_orders(sandbox)[key]
+    row = ledger.get(key)
+    assert row is not None and row.state is OrderState.PLACING and row.month is not None
+    assert ledger.spent(row.month, unit=Unit.USD_CENTS) == row.quote.amount  # the order exists: its money stays
+    assert "outcome_unknown" in event_kinds(ledger.events(key))
+
+    ledger_clock.now += AFTER_THE_LEASE
+    found = Placer(ledger, desks, budgets, allow_spend=False, clock=ledger_clock, sleep=naps).place(key)
+    assert (found.outcome, found.provider_order_id) == (Outcome.RECONCILED, created)
+    assert provider_orders(sandbox) == {key: [created]}
+
+
+def test_a_placement_that_cannot_ask_its_provider_never_releases_an_order_another_run_took_over(
+    sandbox: RunningSandbox, desks: DeskSet, naps: Naps, ledger: Ledger, ledger_clock: StepClock
+) -> None:
+    [key] = quote_and_approve(ledger, desks, requests_for(sandbox, "arlula", 1))
+    budgets = generous(Unit.USD_CENTS)
+
+    def stalled_then_refusing(request: Request, reply: Reply) -> None:
+        ledger_clock.now += AFTER_THE_LEASE  # the first run stalls past its lease, and another run takes the order over
+        assert ledger.claim(key, idle_since=ledger_clock() - PLACING_LEASE, actor="another run") is not None
+        reply.json(401, {"error": "Invalid API key or secret"})
+
+    with (
+        hostile_server(stalled_then_refusing) as stalling,
+        unpaced(sandbox, naps, ARLULA_URL=f"{stalling.url}/arlula") as stalled,
+    ):
+        first = Placer(ledger, stalled, budgets, allow_spend=False, clock=ledger_clock, sleep=naps).place(key)
+
+    assert stalling.errors == [] and len(stalling.requests) == 1
+    assert first.outcome is Outcome.IN_PROGRESS and "another run" in first.message, first.line()
+    row = ledger.get(key)
+    assert row is not None and row.state is OrderState.PLACING and row.month is not None
+    assert ledger.spent(row.month, unit=Unit.USD_CENTS) == row.quote.amount  # the other run's reservation stands
+    assert event_kinds(ledger.events(key))[-2:] == ["reserve", "claim"]

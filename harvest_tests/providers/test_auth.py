@@ -17,6 +17,7 @@ from harvest.providers.secrets import Secret
 
 TOKEN_URL = "https://auth.example.com/auth/realms/IDP/protocol/openid-connect/token"
 API_URL = "https://search.example.com/api/v2/opensearch"
+ORIGINS = ("https://auth.example.com", "https://search.example.com")
 API_KEY = "oneatlas-test-key-0123456789"
 
 
@@ -101,7 +102,12 @@ def oneatlas(provider: FakeProvider, clock: Clock | None = None, **kwargs: Any) 
     slept: list[float] = []
     auth = OneAtlasApiKeyAuth(Secret(API_KEY), TOKEN_URL, clock=clock or Clock(), **kwargs)
     http = ProviderHttp(
-        "OneAtlas", auth=auth, transport=httpx.MockTransport(provider), sleep=slept.append, random=lambda: 1.0
+        "OneAtlas",
+        auth=auth,
+        origins=ORIGINS,
+        transport=httpx.MockTransport(provider),
+        sleep=slept.append,
+        random=lambda: 1.0,
     )
     return http, slept
 
@@ -228,7 +234,7 @@ def test_401_twice_raises_authentication_error() -> None:
 def test_invalidate_drops_only_the_refused_token() -> None:
     provider = FakeProvider()
     auth = OneAtlasApiKeyAuth(Secret(API_KEY), TOKEN_URL)
-    ProviderHttp("OneAtlas", auth=auth, transport=httpx.MockTransport(provider))
+    ProviderHttp("OneAtlas", auth=auth, origins=ORIGINS, transport=httpx.MockTransport(provider))
     assert auth.headers() == {"Authorization": "Bearer tok1-abc.def"}
     assert auth.invalidate("Bearer some-older-token")  # another thread already replaced that one
     assert auth.headers() == {"Authorization": "Bearer tok1-abc.def"}
@@ -282,7 +288,9 @@ def test_token_endpoint_transport_error_is_retried() -> None:
         return provider(request)
 
     auth = OneAtlasApiKeyAuth(Secret(API_KEY), TOKEN_URL)
-    http = ProviderHttp("OneAtlas", auth=auth, transport=httpx.MockTransport(flaky), sleep=lambda s: None)
+    http = ProviderHttp(
+        "OneAtlas", auth=auth, origins=ORIGINS, transport=httpx.MockTransport(flaky), sleep=lambda s: None
+    )
     assert http.request("GET", API_URL).status_code == 200
 
 
@@ -310,7 +318,7 @@ def test_client_credentials_form_and_hint() -> None:
     provider = FakeProvider()
     provider.token_answers = [httpx.Response(200, json={"access_token": "sh-tok-1.x", "expires_in": 3600})]
     auth = ClientCredentialsAuth("sh-client", Secret("sh-secret-value-42"), "https://sh.example.com/token")
-    http = ProviderHttp("Sentinel Hub", auth=auth, transport=httpx.MockTransport(provider))
+    http = ProviderHttp("Sentinel Hub", auth=auth, origins=ORIGINS, transport=httpx.MockTransport(provider))
     assert auth.headers() == {"Authorization": "Bearer sh-tok-1.x"}
     assert provider.forms == [
         {"grant_type": ["client_credentials"], "client_id": ["sh-client"], "client_secret": ["sh-secret-value-42"]}
@@ -331,7 +339,9 @@ def test_basic_auth_has_no_second_try() -> None:
         return httpx.Response(401, json={"error": "invalid credentials"})
 
     auth = BasicAuth("arlula-key", Secret("arlula-secret-xyz"))
-    http = ProviderHttp("Arlula", auth=auth, transport=httpx.MockTransport(handler))
+    http = ProviderHttp(
+        "Arlula", auth=auth, origins=["https://api.arlula.example"], transport=httpx.MockTransport(handler)
+    )
     with pytest.raises(AuthenticationError) as caught:
         http.request("GET", "https://api.arlula.example/api/test")
     assert seen == ["Basic YXJsdWxhLWtleTphcmx1bGEtc2VjcmV0LXh5eg=="]

@@ -10,6 +10,7 @@ import pytest
 from harvest.providers.auth import OneAtlasApiKeyAuth
 from harvest.providers.http import ProviderHttp
 from harvest.providers.oneatlas import OneAtlasClient, TieTooLarge
+from harvest.providers.paging import InconsistentPage
 from harvest.providers.secrets import Secret
 from harvest.providers.settings import OneAtlasSettings
 from harvest_tests.providers.fake_opensearch import FakeOpenSearch
@@ -20,6 +21,7 @@ def client_for(fake: FakeOpenSearch, page_size: int = 500) -> OneAtlasClient:
     http = ProviderHttp(
         "OneAtlas",
         auth=OneAtlasApiKeyAuth(settings.api_key, settings.token_url),
+        origins=settings.origins,
         transport=httpx.MockTransport(fake.handle),
         sleep=lambda _: None,
     )
@@ -88,3 +90,26 @@ def test_an_unsplittable_tie_is_reported_not_looped_on() -> None:
     ]
     with pytest.raises(TieTooLarge, match="10,000"):
         walk_ids(client_for(FakeOpenSearch(same)))
+
+
+class UnderCountingParts(FakeOpenSearch):
+    """Says 5 results whenever the query narrows acquisition time, however many there are."""
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        response = super().handle(request)
+        if request.url.path.endswith("/token") or b"acquisitionDate" not in request.content:
+            return response
+        return httpx.Response(response.status_code, json={**response.json(), "totalResults": 5})
+
+
+def test_a_tie_whose_parts_under_count_is_reported_not_cut_short() -> None:
+    same = [
+        {
+            "id": f"x{n:06d}",
+            "lastUpdateDate": stamp(1),
+            "acquisitionDate": f"2025-06-01T00:00:{n // 1000:02d}.{n % 1000:03d}Z",
+        }
+        for n in range(10_500)
+    ]
+    with pytest.raises(InconsistentPage, match=r"totalResults said 5 items were updated at .* yet 10,000 came back"):
+        walk_ids(client_for(UnderCountingParts(same)))

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from harvest.providers.errors import ClientError, PagingError, ProviderError
-from harvest.providers.paging import iter_pages, offset_pages
+from harvest.providers.paging import InconsistentPage, Listing, iter_pages, offset_pages
 
 
 def linked(pages: dict[str, dict[str, Any]]) -> tuple[list[str], Any]:
@@ -139,3 +139,99 @@ def test_offset_pages_is_lazy() -> None:
     pages = offset_pages(lambda start: provider.fetch(start, 10), items_of=lambda page: page["items"], page_size=10)
     next(pages)
     assert provider.calls == [0]
+
+
+# -- pages are checked against the request and the pages before them ------------------------------
+
+SOMEWHERE = Listing("Example", "GET", "https://api.example.com/list?token=abc123", "startIndex", "size")
+
+
+def checked(provider: Offsets, size: int, **kwargs: Any) -> list[list[int]]:
+    return pages_of(provider, size, total_of=lambda page: page["total"], listing=SOMEWHERE, **kwargs)
+
+
+def test_offset_pages_short_page_before_the_total_is_an_error_not_the_end() -> None:
+    class Dropping(Offsets):
+        def fetch(self, start: int, size: int) -> dict[str, Any]:
+            page = super().fetch(start, size)
+            return {**page, "items": page["items"][: 10 if start < 20 else 3]}
+
+    with pytest.raises(InconsistentPage, match=r"page 3 holds 3 items where 10 were asked for.*45 says 22 more"):
+        checked(Dropping(45), 10)
+
+
+def test_offset_pages_full_page_past_the_total_goes_on_until_a_short_page() -> None:
+    class Understating(Offsets):
+        def fetch(self, start: int, size: int) -> dict[str, Any]:
+            return {**super().fetch(start, size), "total": 5}
+
+    provider = Understating(25)
+    assert [len(p) for p in checked(provider, 10)] == [10, 10, 5]
+
+
+def test_offset_pages_confirm_end_asks_for_one_more_page_after_a_full_page_at_the_total() -> None:
+    provider = Offsets(30)
+    assert [len(p) for p in checked(provider, 10, confirm_end=True)] == [10, 10, 10, 0]
+    assert provider.calls == [0, 10, 20, 30]
+
+
+def test_offset_pages_page_repeating_an_earlier_one_is_an_error() -> None:
+    with pytest.raises(InconsistentPage, match=r"ignored startIndex: page 2 repeats page 1's items"):
+        list(offset_pages(lambda start: [1, 2], items_of=lambda p: p, page_size=2, key_of=hash, listing=SOMEWHERE))
+
+
+def test_offset_pages_echoes_must_be_what_was_asked() -> None:
+    def fetch(start: int) -> dict[str, Any]:
+        return {"items": [start, start + 1], "start": 0, "size": 2}
+
+    pages = offset_pages(
+        fetch, items_of=lambda page: page["items"], page_size=2, listing=SOMEWHERE,
+        position_of=lambda page: page["start"], size_of=lambda page: page["size"],
+    )  # fmt: skip
+    assert next(pages)["items"] == [0, 1]
+    with pytest.raises(InconsistentPage, match=r"page 2 says startIndex 0 where 2 was asked for"):
+        next(pages)
+
+
+def test_offset_pages_total_that_is_not_a_number_is_an_error() -> None:
+    with pytest.raises(InconsistentPage, match=r"page 1 gives '30' as its total, not a number"):
+        list(offset_pages(lambda start: {"items": [1], "total": "30"}, items_of=lambda p: p["items"], page_size=1,
+                          total_of=lambda p: p["total"]))  # fmt: skip
+
+
+def test_iter_pages_ending_before_the_total_is_an_error() -> None:
+    _, fetch = linked(
+        {"u1": {"items": [1, 2], "next": "u2", "total": 5}, "u2": {"items": [3], "next": None, "total": 5}}
+    )
+    pages = iter_pages(
+        fetch, "u1", lambda page: page["next"], listing=SOMEWHERE, items_of=lambda page: page["items"],
+        total_of=lambda page: page["total"],
+    )  # fmt: skip
+    with pytest.raises(InconsistentPage, match=r"page 2 links to no further page, yet its total of 5 says 2 more"):
+        list(pages)
+
+
+def test_iter_pages_two_empty_pages_in_a_row_that_link_on_are_an_error() -> None:
+    pages = iter_pages(
+        lambda n: {"items": [], "next": n + 1}, 0, lambda page: page["next"], items_of=lambda p: p["items"]
+    )
+    with pytest.raises(InconsistentPage, match=r"pages 1 and 2 are empty, yet link to further pages"):
+        list(pages)
+
+
+def test_iter_pages_page_with_more_than_asked_is_an_error() -> None:
+    pages = iter_pages(lambda n: {"items": [1, 2, 3]}, 0, lambda page: None, items_of=lambda p: p["items"], asked=2)
+    with pytest.raises(InconsistentPage, match=r"page 1 holds 3 items although at most 2 were asked for"):
+        list(pages)
+
+
+def test_inconsistent_page_names_provider_and_request_in_one_line_without_secrets() -> None:
+    with pytest.raises(InconsistentPage) as raised:
+        list(offset_pages(lambda start: [1], items_of=lambda page: page, page_size=1, key_of=lambda item: item,
+                          listing=SOMEWHERE))  # fmt: skip
+    error = raised.value
+    assert isinstance(error, PagingError) and isinstance(error, ProviderError)
+    assert (error.provider, error.method) == ("Example", "GET")
+    message = str(error)
+    assert message.startswith("Example on GET https://api.example.com/list?token=") and "\n" not in message
+    assert "abc123" not in message and "try again later" in message

@@ -52,6 +52,9 @@ def test_serve_prints_the_client_environment_and_answers(tmp_path: Path) -> None
         (["--faults", "teapot=1"], "teapot"),
         (["--clock", "frozen@whenever"], "--clock"),
         (["--density", "0"], "density"),
+        (["--density", "nan"], "density"),
+        (["--port", "99999"], "99999 is not in the range 0<=x<=65535"),
+        (["--port", "-1"], "--port"),
     ],
 )
 def test_bad_flags_exit_non_zero_with_a_reason(flags: list[str], message: str) -> None:

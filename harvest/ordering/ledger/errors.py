@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import PurePath
 
 from harvest.ordering.model import Unit
 
@@ -13,6 +14,21 @@ class LedgerError(Exception):
 
 class LedgerUrlError(LedgerError, ValueError):
     """A database URL the ledger cannot use."""
+
+
+class LedgerUnwritable(LedgerError):
+    """A SQLite ledger this process cannot write: a read-only file, directory or disk, or no directory at all."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        folder = PurePath(path).parent
+        super().__init__(
+            f"the ledger {path} cannot be written ({reason}): harvest needs to write the file and, next to it in "
+            f"{folder}, its -wal and -shm files; make them writable for this user (check the permissions, and that "
+            "the disk is not mounted read-only), or point HARVEST_DATA_DIR (or HARVEST_DATABASE_URL) at a place "
+            "harvest can write"
+        )
+        self.path = path
+        self.reason = reason
 
 
 class UnknownOrder(LedgerError, LookupError):

@@ -19,11 +19,12 @@ from typing import Any, Self
 
 from sqlalchemy import Engine, select, update
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 
 from harvest.ordering.ledger import spend
 from harvest.ordering.ledger.budgets import Budgets, check_month
 from harvest.ordering.ledger.columns import QUANTUM, exact_money
-from harvest.ordering.ledger.engine import create_ledger_engine
+from harvest.ordering.ledger.engine import check_writable, create_ledger_engine, unwritable
 from harvest.ordering.ledger.errors import AlreadyOrdered, BudgetExceeded, InvalidTransition, LedgerError, UnknownOrder
 from harvest.ordering.ledger.migrate import upgrade_to_head
 from harvest.ordering.ledger.records import (
@@ -43,6 +44,7 @@ from harvest.ordering.model import Deliverable, OrderRequest, ProviderStatus, Qu
 
 Clock = Callable[[], datetime]
 SYSTEM = "harvest"  # the actor of what harvest does on its own (placing, tracking, landing)
+NOT_SENT_EVENT = "not_sent"  # a reservation given back: the order never reached its provider
 ACTOR_EXAMPLES = "e.g. 'auto: under 500 EUR threshold' or 'person: alice via cli'"
 
 
@@ -74,6 +76,14 @@ def _require_not_ordered(order: OrderRow, action: str) -> None:
         raise AlreadyOrdered(order.key, order.state, action)
 
 
+def _release_spend(connection: Connection, key: str, now: datetime) -> list[dict[str, str]]:
+    """Give back all an order holds; what was given back, for its event."""
+    return [
+        {"month": item.month, "unit": item.unit, "amount": str(item.amount)}
+        for item in spend.release_all(connection, key, now)
+    ]
+
+
 class Ledger:
     """An open ledger database: `Ledger.open()`, then `close()` it or use it as a context manager."""
 
@@ -85,10 +95,20 @@ class Ledger:
 
     @classmethod
     def open(cls, url: str | None = None, *, clock: Clock = utc_now) -> Ledger:
-        """Open the ledger at `url` (default `Ledger.url_from_env()`), creating or migrating it to the newest schema."""
+        """Open the ledger at `url` (default `Ledger.url_from_env()`), creating or migrating it to the newest schema.
+
+        A SQLite ledger this process cannot write raises `LedgerUnwritable`, before anything is done.
+        """
         engine = create_ledger_engine(database_url(url if url is not None else url_from_env()))
         try:
             upgrade_to_head(engine)
+            check_writable(engine)
+        except DBAPIError as exc:
+            engine.dispose()
+            problem = unwritable(engine.url, exc)
+            if problem is None:
+                raise
+            raise problem from exc
         except BaseException:
             engine.dispose()
             raise
@@ -344,6 +364,22 @@ class Ledger:
         """The order went wrong: it becomes `failed` and whatever spend it held is released."""
         return self._fail(key, reason, actor, None)
 
+    def release(self, key: str, reason: str, *, held_since: datetime, actor: str = SYSTEM) -> OrderRow | None:
+        """A `placing` order that was never sent: its spend is given back and it is approved again, for a later run.
+
+        Only the placement that still holds it (nothing has touched it since `held_since`) may release
+        it; None when another run has taken it over since.
+        """
+        actor = _actor(actor)
+        with self._transaction() as connection:
+            order = self._lock(connection, key)
+            if order.state is not OrderState.PLACING or order.updated_at != held_since:
+                return None
+            now = self._clock()
+            detail = {"reason": reason, "released": _release_spend(connection, key, now)}
+            self._event(connection, key, NOT_SENT_EVENT, actor, detail, now)
+            return self._update(connection, key, now, state=OrderState.APPROVED.value, month=None)
+
     def delivered(self, key: str, deliverables: Sequence[Deliverable], *, actor: str = SYSTEM) -> OrderRow:
         """The provider's files can be downloaded: keep their list for the deliveries asset."""
         actor = _actor(actor)
@@ -463,10 +499,7 @@ class Ledger:
             hint = "a landed order is on disk and a rejected one was never ordered"
             _require(order, set(OrderState) - {OrderState.LANDED, OrderState.REJECTED}, "fail", hint)
             now = self._clock()
-            released = [
-                {"month": item.month, "unit": item.unit, "amount": str(item.amount)}
-                for item in spend.release_all(connection, key, now)
-            ]
+            released = _release_spend(connection, key, now)
             detail = {"reason": reason, "released": released, "previous_state": order.state}
             self._event(connection, key, "failed", actor, detail, now)
             changes: dict[str, Any] = {"state": OrderState.FAILED.value, "error": reason}

@@ -54,8 +54,9 @@ def _store(sandbox: Sandbox) -> ProductStore:
 
 
 def resource_path(sandbox: Sandbox, resource: dict[str, Any]) -> Path:
-    """The resource's bytes on disk (written on first use)."""
-    return _store(sandbox).file(f"arlula/{resource['dataset']}", Member(resource["name"], int(resource["size"])))
+    """The resource's bytes on disk (written on first use): its own, even when another resource has the same name."""
+    key = f"arlula/{resource['dataset']}/{resource['id']}"
+    return _store(sandbox).file(key, Member(resource["name"], int(resource["size"])))
 
 
 def resource_md5(sandbox: Sandbox, resource: dict[str, Any]) -> str:
