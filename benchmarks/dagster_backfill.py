@@ -26,19 +26,18 @@ import dagster as dg
 import httpx
 
 from benchmarks.processes import sandbox_process
+from harvest import registry
 from harvest.aois import load_aois
 from harvest.catalog.store import CatalogStore
+from harvest.defs.catalog.sensors import sensors_by_provider
 from harvest.defs.resources import HarvestResource
-from harvest.defs.sensors import (
-    SENSOR_NAMES,
-    arlula_recent_captures,
-    oneatlas_updates,
-    sentinelhub_catalog_recent_captures,
-    sentinelhub_import_recent_captures,
-)
-from harvest.harvesting import days_between, harvest_days
+from harvest.harvesting.days import days_between, harvest_days
 from harvest.providers.settings import OneAtlasSettings
-from harvest.sources import PROVIDERS, build_source
+
+oneatlas_updates = sensors_by_provider["oneatlas"]
+arlula_recent_captures = sensors_by_provider["arlula"]
+sentinelhub_import_recent_captures = sensors_by_provider["sentinelhub-import"]
+sentinelhub_catalog_recent_captures = sensors_by_provider["sentinelhub-catalog"]
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
 CLOCK = f"frozen@{NOW.isoformat().replace('+00:00', 'Z')}"
@@ -46,7 +45,7 @@ LAST = NOW.date() - timedelta(days=1)
 FIRST = LAST - timedelta(days=364)
 IDLE_TICKS = 5
 TICK_GAP_S = 1.5
-PROVIDER_OF = {name: provider for provider, name in SENSOR_NAMES.items()}
+PROVIDER_OF = {source.sensor: source.id for source in registry.SOURCES}
 SENSORS = (
     oneatlas_updates,
     arlula_recent_captures,
@@ -61,8 +60,8 @@ def _bare_loop(env: dict[str, str], data: Path) -> tuple[float, int]:
     store = CatalogStore(data / "catalog")
     started = time.perf_counter()
     scenes = 0
-    for provider in PROVIDERS:
-        source = build_source(provider, env)
+    for provider in registry.IDS:
+        source = registry.open_source(provider, env)
         try:
             scenes += harvest_days(source, aois, days_between(FIRST, LAST), store).scenes
         finally:
@@ -80,7 +79,7 @@ def _harvest_backfill(env: dict[str, str], data: Path) -> tuple[float, int, int]
     subprocess.run(command, env=child_env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     elapsed = time.perf_counter() - started
     store = CatalogStore(data / "catalog")
-    scenes = sum(len(store.read_day(p, d)) for p in PROVIDERS for d in store.days(p))
+    scenes = sum(len(store.read_day(p, d)) for p in registry.IDS for d in store.days(p))
     with dg.DagsterInstance.from_config(str(home)) as instance:
         runs = len(instance.get_runs())
     return elapsed, scenes, runs

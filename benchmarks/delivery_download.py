@@ -32,8 +32,8 @@ from pathlib import Path
 import httpx
 
 from benchmarks.processes import sandbox_process
+from harvest.delivery.deliverable import Deliverable
 from harvest.delivery.download import download
-from harvest.ordering.model import Deliverable
 from harvest.providers.http import ProviderHttp
 from harvest_tests.delivery.sandbox_orders import oneatlas_product
 

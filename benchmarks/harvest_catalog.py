@@ -24,10 +24,11 @@ import httpx
 import orjson
 
 from benchmarks.processes import CLIENT_CORE, pin_to, sandbox_process
+from harvest import registry
 from harvest.catalog.writer import CatalogWriter
+from harvest.harvesting.sources import OneAtlasSource
 from harvest.providers.oneatlas import OneAtlasClient
 from harvest.providers.settings import OneAtlasSettings
-from harvest.sources import OneAtlasSource
 
 CLOCK = "frozen@2026-11-01T00:00:00Z"
 SINCE = "2018-01-01T00:00:00Z"
@@ -54,7 +55,7 @@ def harvest_worker(env: dict[str, str], target: Path, log_path: Path) -> dict[st
     """In a fresh process: the real harvest path, recording the requests it sends."""
     pin_to(CLIENT_CORE)
     client = RecordingClient(OneAtlasSettings.from_env(env), requests_per_s=None)
-    source = OneAtlasSource(client)
+    source = OneAtlasSource(client, registry.get("oneatlas").normaliser)
     started = time.perf_counter()
     scenes = 0
     with CatalogWriter(target) as writer:

@@ -1,4 +1,4 @@
-"""Which AOIs each provider harvests: per-AOI provider lists, and a size limit per provider.
+"""Which AOIs each provider harvests: per-AOI provider lists, and each provider's size limit (the registry's).
 
 A search over a continent-sized AOI is almost always a mistake (a typo in the coordinates, a
 missing `coordinates` level) and burns provider quota; each provider has a limit, and an AOI
@@ -13,16 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from harvest import registry
 from harvest.aois import Aoi, AoiFileError, AoiProblem, AoiSet
-from harvest.sandbox.world.geometry import area_km2
-
-# the largest AOI a provider's harvest accepts, in km²
-MAX_AOI_KM2: dict[str, float] = {
-    "oneatlas": 50_000.0,
-    "arlula": 10_000.0,  # one search answers everything at once (no paging)
-    "sentinelhub-import": 10_000.0,
-    "sentinelhub-catalog": 250_000.0,
-}
+from harvest.catalog.geodesy import area_km2
 
 
 class NoUsableAoiError(AoiFileError):
@@ -51,7 +44,7 @@ def aois_for(provider: str, aoi_set: AoiSet) -> ProviderAois:
         if wanted is not None and provider not in wanted:
             continue
         area = area_km2(aoi.geometry)
-        limit = MAX_AOI_KM2[provider]
+        limit = registry.get(provider).max_aoi_km2
         if area > limit:
             problems.append(
                 AoiProblem(
@@ -90,12 +83,12 @@ def _why_none(selected: ProviderAois, aoi_set: AoiSet) -> str:
 
 def _providers_problem(wanted: Any) -> str | None:
     """Why an AOI's `providers` setting is refused (not a list of known provider names), or None."""
-    known = ", ".join(MAX_AOI_KM2)
+    known = ", ".join(registry.IDS)
     if wanted is None:
         return None
     if not isinstance(wanted, list) or not all(isinstance(name, str) for name in wanted):
         return f"its `providers` setting must be a list of provider names ({known}), not {repr(wanted)[:60]}"
-    unknown = [name for name in wanted if name not in MAX_AOI_KM2]
+    unknown = [name for name in wanted if name not in registry.IDS]
     if unknown:
         return f"its `providers` setting names {unknown[0]!r}, which is not a provider; use {known}"
     return None

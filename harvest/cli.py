@@ -82,8 +82,9 @@ def sandbox_serve(
     download_bandwidth: str | None,
 ) -> None:
     """Serve all three simulated providers from one process."""
+    from harvest.providers.sandbox_endpoints import client_environment
     from harvest.sandbox.config import SandboxConfig, parse_bandwidth
-    from harvest.sandbox.server import client_environment, serve_forever
+    from harvest.sandbox.server import serve_forever
 
     try:
         ClockSpec.parse(clock_spec)

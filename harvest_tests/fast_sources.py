@@ -5,6 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from harvest import registry
+from harvest.harvesting.sources import (
+    OneAtlasSource,
+    SceneSource,
+)
 from harvest.providers.arlula import ArlulaClient
 from harvest.providers.auth import BasicAuth, ClientCredentialsAuth, OneAtlasApiKeyAuth
 from harvest.providers.http import ProviderHttp, RetryPolicy
@@ -12,13 +17,6 @@ from harvest.providers.oneatlas import OneAtlasClient
 from harvest.providers.sentinelhub import SentinelHubClient
 from harvest.providers.settings import ArlulaSettings, OneAtlasSettings, SentinelHubSettings
 from harvest.sandbox.server import RunningSandbox
-from harvest.sources import (
-    ArlulaSource,
-    OneAtlasSource,
-    SceneSource,
-    SentinelHubCatalogSource,
-    SentinelHubImportSource,
-)
 
 NO_WAIT = RetryPolicy(max_retries=8, initial_delay_s=0.001, max_delay_s=0.002)
 
@@ -36,7 +34,7 @@ def oneatlas_source(sandbox: RunningSandbox, page_size: int = 500) -> OneAtlasSo
         retry=NO_WAIT,
         sleep=no_sleep,
     )
-    return OneAtlasSource(OneAtlasClient(settings, http=http, page_size=page_size))
+    return OneAtlasSource(OneAtlasClient(settings, http=http, page_size=page_size), registry.get("oneatlas").normaliser)
 
 
 def sources(sandbox: RunningSandbox) -> dict[str, Callable[[], SceneSource]]:
@@ -50,7 +48,7 @@ def sources(sandbox: RunningSandbox) -> dict[str, Callable[[], SceneSource]]:
     return {
         # 7 items a page: OneAtlas's shared lastUpdateDate instants straddle page boundaries
         "oneatlas": lambda: oneatlas_source(sandbox, page_size=7),
-        "arlula": lambda: ArlulaSource(
+        "arlula": lambda: registry.get("arlula").source_for(
             ArlulaClient(
                 arlula,
                 http=ProviderHttp(
@@ -63,10 +61,10 @@ def sources(sandbox: RunningSandbox) -> dict[str, Callable[[], SceneSource]]:
                 days_per_search=10,
             )
         ),
-        "sentinelhub-import": lambda: SentinelHubImportSource(
+        "sentinelhub-import": lambda: registry.get("sentinelhub-import").source_for(
             SentinelHubClient(hub, http=hub_http(), import_page_size=5)
         ),
-        "sentinelhub-catalog": lambda: SentinelHubCatalogSource(
+        "sentinelhub-catalog": lambda: registry.get("sentinelhub-catalog").source_for(
             SentinelHubClient(hub, http=hub_http(), catalog_page_size=4)
         ),
     }

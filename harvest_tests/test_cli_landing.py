@@ -21,9 +21,9 @@ from click.testing import CliRunner, Result
 from harvest.cli import main
 from harvest.delivery.manifest import read_manifest
 from harvest.delivery.partial import PartialFile
-from harvest.ordering.desks import build_desk
 from harvest.ordering.landing import land
 from harvest.ordering.ledger import Ledger, OrderState
+from harvest.registry import open_desk
 from harvest.sandbox.server import RunningSandbox
 from harvest_tests.delivery.sandbox_orders import delivered_arlula_orders
 
@@ -99,7 +99,7 @@ def test_files_with_the_same_name_land_apart_beside_harvests_own_manifest(delive
     assert provider_manifest.path.name == "manifest.json"  # a unique name keeps its name
 
     with orders.ledger() as ledger:  # landing again finds every file at the same path, and fetches nothing
-        again = land(ledger, key, build_desk("arlula", {k: v for k, v in orders.env.items() if v}), orders.data)
+        again = land(ledger, key, open_desk("arlula", {k: v for k, v in orders.env.items() if v}), orders.data)
     assert [f.path for f in again.files] == paths and again.bytes_transferred == 0
 
 

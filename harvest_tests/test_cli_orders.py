@@ -14,7 +14,7 @@ import os
 import re
 import shutil
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -30,15 +30,15 @@ from harvest.aois import DEFAULT_AOIS_PATH, load_aois
 from harvest.catalog.store import UNIFIED, CatalogStore
 from harvest.catalog.unify import unify
 from harvest.cli import main
-from harvest.harvesting import days_between, harvest_days
-from harvest.ordering.desks import DeskSet, OrderDesk, build_desk
+from harvest.harvesting.days import days_between, harvest_days
+from harvest.ordering.desks.base import OrderDesk
 from harvest.ordering.ledger import Ledger, OrderRow, OrderState
 from harvest.ordering.ledger import engine as ledger_engines
 from harvest.ordering.ledger import ledger as ledgers
 from harvest.ordering.model import OrderRequest, ProviderOrder, Quote, Unit
 from harvest.providers.errors import BadRequest
+from harvest.registry import IDS, open_desk, open_source
 from harvest.sandbox.server import RunningSandbox, running
-from harvest.sources import PROVIDERS, build_source
 from harvest_tests.conftest import advance, sandbox_config
 from harvest_tests.delivery.sandbox_orders import set_faults
 from harvest_tests.ordering.databases import BACKENDS, database, postgres_schema
@@ -110,14 +110,14 @@ def harvested(tmp_path_factory: pytest.TempPathFactory) -> Path:
     aois = load_aois(DEFAULT_AOIS_PATH).aois
     days = days_between(FIRST, LAST)
     with running(sandbox_config(root / "sandbox", clock=CLOCK)) as sandbox:
-        for provider in PROVIDERS:
-            source = build_source(provider, sandbox.env())
+        for provider in IDS:
+            source = open_source(provider, sandbox.env())
             try:
                 harvest_days(source, aois, days, store)
             finally:
                 source.close()
     for day in days:
-        table, _ = unify([store.read_day(provider, day) for provider in PROVIDERS])
+        table, _ = unify([store.read_day(provider, day) for provider in IDS])
         store.write_day(UNIFIED, day, table)
     return store.root
 
@@ -354,15 +354,11 @@ class RefusingDesk:
 
 
 def test_a_refused_placement_fails_the_command(quoted: Terminal, monkeypatch: pytest.MonkeyPatch) -> None:
-    class ArlulaRefuses(DeskSet):
-        def __init__(self, env: dict[str, str] | None = None, sandbox_url: str | None = None) -> None:
-            def opener(provider: str) -> OrderDesk:
-                desk = build_desk(provider, env, sandbox_url)
-                return RefusingDesk(desk) if provider == "arlula" else desk  # type: ignore[return-value]
+    def arlula_refuses(provider: str, env: Mapping[str, str] | None = None, url: str | None = None) -> OrderDesk:
+        desk = open_desk(provider, env, url)
+        return RefusingDesk(desk) if provider == "arlula" else desk  # type: ignore[return-value]
 
-            super().__init__(opener)
-
-    monkeypatch.setattr("harvest.ordering.desks.DeskSet", ArlulaRefuses)
+    monkeypatch.setattr("harvest.registry.open_desk", arlula_refuses)
     arlula = {order.key for order in quoted.orders(OrderState.APPROVED) if order.provider == "arlula"}
     others = {order.key for order in quoted.orders(OrderState.APPROVED)} - arlula
     assert arlula and others
@@ -545,7 +541,7 @@ def test_quote_fails_when_not_one_candidate_could_be_quoted(terminal: Terminal) 
     assert candidates == errors > 0 and quoted == 0
     [verdict] = [line for line in result.stderr.splitlines() if line.startswith("Error: ")]
     assert f"not one of the {candidates} candidates could be quoted" in verdict
-    for provider in PROVIDERS:
+    for provider in IDS:
         if provider != "sentinelhub-catalog":
             assert f"{provider}: " in verdict and "rejected the" in verdict, verdict
     assert terminal.orders() == [] and no_secret_in(result)

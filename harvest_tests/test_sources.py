@@ -15,12 +15,12 @@ import pytest
 import shapely
 
 from harvest.aois import load_aois
-from harvest.sandbox.server import RunningSandbox
-from harvest.sandbox.truth import true_scenes
-from harvest.sources import (
+from harvest.harvesting.sources import (
     OneAtlasSource,
     Window,
 )
+from harvest.sandbox.server import RunningSandbox
+from harvest.sandbox.truth import true_scenes
 from harvest.timestamps import format_rfc3339_nano, from_datetime, parse_ns
 from harvest_tests.conftest import advance
 from harvest_tests.fast_sources import oneatlas_source, sources

@@ -25,13 +25,13 @@ from typing import TYPE_CHECKING
 
 import click
 
+from harvest import registry
 from harvest.paths import data_dir
-from harvest.sources import PROVIDERS
 
 if TYPE_CHECKING:
     import dagster as dg
 
-    from harvest.harvesting import DayResult
+    from harvest.harvesting.days import DayResult
 
 
 @dataclass
@@ -136,7 +136,7 @@ def _materialize(
     import dagster as dg
 
     from harvest.commands.run_owner import RunOwner
-    from harvest.defs.partitions import PARTITION_RANGE_END_TAG, PARTITION_RANGE_START_TAG
+    from harvest.defs.catalog.partitions import PARTITION_RANGE_END_TAG, PARTITION_RANGE_START_TAG
 
     result = dg.materialize(
         assets,
@@ -162,7 +162,7 @@ def _materialize(
     "--provider",
     "providers",
     multiple=True,
-    type=click.Choice(PROVIDERS),
+    type=click.Choice(registry.IDS),
     help="Provider source to harvest (repeatable) [default: all].",
 )
 @click.option("--start", required=True, help="First acquisition day (UTC), YYYY-MM-DD.")
@@ -172,10 +172,10 @@ def backfill(providers: tuple[str, ...], start: str, end: str) -> None:
     from harvest.aois import AoiFileError
     from harvest.commands.dead_runs import free_dead_runs
     from harvest.commands.slot_wait import claim_slots, step_pools
-    from harvest.defs.catalog import ASSET_NAMES, SCENE_CATALOG, provider_assets, scene_catalog
-    from harvest.defs.partitions import catalog_days
+    from harvest.defs.catalog.assets import SCENE_CATALOG, provider_assets, scene_catalog
+    from harvest.defs.catalog.partitions import catalog_days
     from harvest.defs.resources import HarvestResource
-    from harvest.harvesting import days_between
+    from harvest.harvesting.days import days_between
 
     first, last = _day(start), _day(end)
     if last < first:
@@ -187,7 +187,7 @@ def backfill(providers: tuple[str, ...], start: str, end: str) -> None:
             f"the catalog's days run from {partition_start} to {newest} (today, UTC); got {first}..{last}",
             param_hint="--start/--end",
         )
-    chosen = providers or PROVIDERS
+    chosen = providers or registry.IDS
     days = days_between(first, last)
     instance = _instance()
     for freed in free_dead_runs(instance):
@@ -230,7 +230,7 @@ def backfill(providers: tuple[str, ...], start: str, end: str) -> None:
 
                 outcome.started = True
                 harvest = ProgressHarvest(pools=step_pools([provider_assets[provider]]))
-                result = _materialize(assets, [ASSET_NAMES[provider]], first, last, harvest, instance)
+                result = _materialize(assets, [registry.get(provider).asset], first, last, harvest, instance)
                 if _interrupted(result):
                     stopped = outcome.error = _stop_reason(result, provider_assets[provider])
                     break

@@ -15,13 +15,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import shapely
 
+from harvest import registry
 from harvest.aois import AoiFileError, aois_path, load_aois
 from harvest.catalog.damage import DamagedFileError
 from harvest.catalog.query import CatalogQuery
 from harvest.catalog.reader import iter_catalog_batches
 from harvest.catalog.schema import SCENE_SCHEMA
 from harvest.catalog.store import UNIFIED, CatalogStore
-from harvest.sources import PROVIDERS
 from harvest.timestamps import format_rfc3339_nano, format_seconds
 
 FORMATS = ("table", "csv", "geojson")
@@ -39,7 +39,7 @@ def catalog() -> None:
 
 @catalog.command("query")
 @click.option(
-    "--provider", type=click.Choice(PROVIDERS), help="Only this provider's files [default: the unified catalog]."
+    "--provider", type=click.Choice(registry.IDS), help="Only this provider's files [default: the unified catalog]."
 )
 @click.option("--aoi", "aoi_id", metavar="ID", help="Only scenes harvested for this AOI (ids from $HARVEST_AOIS).")
 @click.option("--bbox", metavar="MINX,MINY,MAXX,MAXY", help="Only footprints meeting this box (EPSG:4326 degrees).")
@@ -177,7 +177,7 @@ def _catalog_files(store: CatalogStore, provider: str | None, first: date | None
     else:
         unified = store.listing(UNIFIED)
         has_unified = bool(unified.days) or any(skipped.day for skipped in unified.skipped)
-        listings = [unified] if has_unified else [store.listing(name) for name in PROVIDERS]
+        listings = [unified] if has_unified else [store.listing(name) for name in registry.IDS]
     files: list[Path] = []
     for listing in listings:
         for skipped in listing.skipped:

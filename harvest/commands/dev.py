@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from harvest.defs.pools import POOL_LIMITS
 from harvest.paths import data_dir
 from harvest.providers.errors import ConfigurationError
 from harvest.providers.settings import ArlulaSettings, OneAtlasSettings, SentinelHubSettings
@@ -34,16 +35,6 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = REPO_ROOT / "dagster.yaml"
 WORKSPACE = REPO_ROOT / "workspace.yaml"
 
-# dagster.yaml can only set one default limit for every pool, so each pool gets its own here: steps
-# calling a provider at once (Sentinel Hub's two pools share one account), and one unification of
-# the catalog at a time (harvest/defs/catalog.py UNIFY_POOL)
-POOL_LIMITS: Mapping[str, int] = {
-    "provider-oneatlas": 2,
-    "provider-arlula": 2,
-    "provider-sentinelhub-import": 1,
-    "provider-sentinelhub-catalog": 1,
-    "catalog-unify": 1,
-}
 STOP_GRACE_S = 45.0  # how long `dagster dev` may take to stop its webserver, daemon, code server and runs
 KILL_WAIT_S = 5.0  # how long killed processes may take to disappear
 FORWARDED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
@@ -98,7 +89,7 @@ def provider_settings(env: Mapping[str, str], sandbox_url: str | None = None) ->
 
 def sandbox_environment(settings: list[ProviderSettings], base_url: str) -> dict[str, str]:
     """HARVEST_SANDBOX_URL and the sandbox's client variables of every provider that has no credentials."""
-    from harvest.sandbox.server import client_environment
+    from harvest.providers.sandbox_endpoints import client_environment
 
     prefixes = tuple(_ENV_PREFIXES[type(s)] for s in settings if s.sandbox)
     client = {name: value for name, value in client_environment(base_url).items() if name.startswith(prefixes)}

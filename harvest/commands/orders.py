@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 import click
 import orjson
 
-from harvest.ordering.desks.factory import PROVIDERS
+from harvest import registry
 from harvest.paths import data_dir
 from harvest.timestamps import format_seconds, from_datetime
 
@@ -84,7 +84,7 @@ def orders() -> None:
 @orders.command("list")
 @click.option("--state", "states", multiple=True, type=_StateType(), help="Only orders in this state (repeatable).")
 @click.option("--aoi", "aoi_id", metavar="ID", help="Only orders for this AOI.")
-@click.option("--provider", type=click.Choice(PROVIDERS), help="Only this provider's orders.")
+@click.option("--provider", type=click.Choice(registry.SELLERS), help="Only this provider's orders.")
 @click.option(
     "--format", "output", type=click.Choice(LIST_FORMATS), default="table", show_default=True, help="Output format."
 )
@@ -167,7 +167,7 @@ def quote(start: datetime, end: datetime, aoi_ids: tuple[str, ...]) -> None:
     """
     from harvest.catalog.damage import DamagedFileError
     from harvest.catalog.store import UNIFIED, CatalogStore
-    from harvest.harvesting import days_between
+    from harvest.harvesting.days import days_between
     from harvest.ordering.candidates import read_candidates
     from harvest.ordering.quoting import candidates_path, quote_day
 
@@ -761,9 +761,9 @@ def _ledger_failure(exc: DBAPIError, url: URL) -> str:
 @contextmanager
 def _desks() -> Iterator[DeskSet]:
     """The providers' order desks, as the Dagster resource opens them (the environment, HARVEST_SANDBOX_URL)."""
-    from harvest.ordering.desks import DeskSet
+    from harvest.ordering.desks.factory import DeskSet
 
-    with DeskSet(env=os.environ) as desks:
+    with DeskSet(lambda provider: registry.open_desk(provider, os.environ)) as desks:
         yield desks
 
 

@@ -2,8 +2,8 @@
 
 import dagster as dg
 
-from harvest.defs.maps import COVERAGE_MAPS
-from harvest.defs.ordering import ORDER_CANDIDATES
+from harvest.defs.catalog.maps import COVERAGE_MAPS
+from harvest.defs.orders.assets import ORDER_CANDIDATES
 
 catalog_followers = dg.AutomationConditionSensorDefinition(
     "catalog_followers",

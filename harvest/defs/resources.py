@@ -10,15 +10,16 @@ from pathlib import Path
 
 import dagster as dg
 
+from harvest import registry
 from harvest.aoi_rules import ProviderAois, harvested_aois
 from harvest.aois import AoiSet, aois_path, load_aois
 from harvest.catalog.store import CatalogStore
-from harvest.harvesting import DayResult
-from harvest.ordering.desks import DeskSet
+from harvest.harvesting.days import DayResult
+from harvest.harvesting.sources import SceneSource
+from harvest.ordering.desks.factory import DeskSet
 from harvest.ordering.ledger import Ledger
 from harvest.ordering.placing import spending_allowed
 from harvest.paths import data_dir
-from harvest.sources import SceneSource, build_source
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +61,7 @@ class HarvestResource(dg.ConfigurableResource):
 
     def source(self, provider: str) -> SceneSource:
         """A fresh source for `provider` (close it when done)."""
-        return build_source(provider, os.environ, self.sandbox_url or None)
+        return registry.open_source(provider, os.environ, self.sandbox_url or None)
 
     def kept_source(self, provider: str) -> SceneSource:
         """A source kept open across calls in this process (sensor ticks reuse its token and connections).
@@ -97,7 +98,8 @@ class OrderingResource(dg.ConfigurableResource):
 
     def desks(self) -> DeskSet:
         """The order desks of one run, opened on first use (close the set when done)."""
-        return DeskSet(env=os.environ, sandbox_url=self.sandbox_url or None)
+        sandbox_url = self.sandbox_url or None
+        return DeskSet(lambda provider: registry.open_desk(provider, os.environ, sandbox_url))
 
     def allow_spend(self) -> bool:
         """Whether live providers may be bought from (HARVEST_ALLOW_SPEND=1)."""

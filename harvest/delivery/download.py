@@ -33,6 +33,7 @@ from pathlib import Path
 
 import httpx
 
+from harvest.delivery.deliverable import Deliverable
 from harvest.delivery.errors import (
     FULL_DISK,
     RESUMABLE_FULL,
@@ -48,7 +49,6 @@ from harvest.delivery.names import safe_filename
 from harvest.delivery.partial import PartialFile, file_md5
 from harvest.delivery.progress import Progress, ProgressCallback
 from harvest.delivery.responses import announced_md5, content_range, parse_md5, validator, whole_size
-from harvest.ordering.model import Deliverable
 from harvest.providers.arlula import Download
 from harvest.providers.errors import Gone, ProviderError, TransportError, safe_url
 from harvest.providers.http import ProviderHttp

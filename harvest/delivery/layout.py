@@ -15,8 +15,8 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterator, Sequence
 
+from harvest.delivery.deliverable import Deliverable
 from harvest.delivery.names import MAX_COMPONENT_BYTES, safe_filename
-from harvest.ordering.model import Deliverable
 
 TAG_HEX = 8
 _LONGEST_EXTENSION = 32  # bytes: a longer "extension" is part of the stem

@@ -25,7 +25,7 @@ from harvest.ordering.ledger.errors import LedgerError, UnknownOrder
 from harvest.ordering.ledger.states import OrderState
 from harvest.providers.errors import ClientError, ProviderError
 
-DELIVERIES = "deliveries"
+DELIVERIES_FOLDER = "deliveries"  # under the data directory
 FILES = "files"
 MANIFEST = "manifest.json"
 
@@ -50,7 +50,7 @@ class Landing:
 
 def delivery_folder(root: Path, provider: str, key: str) -> Path:
     """Where an order's files land under the data directory."""
-    return root / DELIVERIES / provider / key
+    return root / DELIVERIES_FOLDER / provider / key
 
 
 def land(

@@ -19,6 +19,8 @@ from typing import Any
 
 import orjson
 
+from harvest.delivery.deliverable import Deliverable
+
 KEY_PREFIX = "hv"
 
 
@@ -104,17 +106,6 @@ class ProviderStatus(StrEnum):
     ACCEPTED = "accepted"  # the provider has it and is producing it
     DELIVERED = "delivered"  # files can be downloaded
     FAILED = "failed"  # rejected, failed, cancelled or expired at the provider
-
-
-@dataclass(frozen=True)
-class Deliverable:
-    """One file of a delivered order."""
-
-    url: str
-    filename: str  # as the provider names it (sanitise before use)
-    size: int | None = None
-    md5: str | None = None  # lowercase hex, when the provider states it up front
-    authenticated: bool = True  # send the provider's credentials (False for presigned storage URLs)
 
 
 @dataclass(frozen=True)

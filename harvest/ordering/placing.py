@@ -61,6 +61,17 @@ def resting(ledger: Ledger, order: OrderRow, now: datetime) -> bool:
     return bool(history) and history[-1].kind == NOT_SENT_EVENT
 
 
+def due_for_placing(ledger: Ledger, now: datetime) -> list[OrderRow]:
+    """Orders a placement run should take up now, by key.
+
+    Approved orders (but those given back unsent less than a lease ago: `resting`), and orders left
+    `placing` longer than a lease, whose run stopped: the run reconciles them with the provider.
+    """
+    approved = [order for order in ledger.orders(states=[OrderState.APPROVED]) if not resting(ledger, order, now)]
+    left = [order for order in ledger.orders(states=[OrderState.PLACING]) if now - order.updated_at >= PLACING_LEASE]
+    return sorted([*approved, *left], key=lambda order: order.key)
+
+
 def spending_allowed(env: Mapping[str, str] | None = None) -> bool:
     """Whether HARVEST_ALLOW_SPEND=1 allows buying from live providers."""
     env = os.environ if env is None else env

@@ -23,12 +23,22 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from types import MappingProxyType
-from typing import Annotated, Any, Literal, get_args
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictFloat,
+    ValidationError,
+    create_model,
+    field_validator,
+)
 from pydantic.fields import FieldInfo
 
+from harvest import registry
 from harvest.aois import AoiSet
 from harvest.ordering.model import Unit
 from harvest.textfiles import TextFileError, read_text
@@ -36,12 +46,6 @@ from harvest.textfiles import TextFileError, read_text
 POLICIES_ENV = "HARVEST_POLICIES"
 POLICIES_NAME = "policies.yaml"
 MAX_POLICY_FILE_BYTES = 4 * 1024 * 1024
-
-Provider = Literal["oneatlas", "arlula", "sentinelhub-import"]
-PROVIDERS: tuple[str, ...] = get_args(Provider)
-OneAtlasProductType = Literal["bundle", "pansharpened", "panchromatic", "multiSpectral", "bundle-fs", "pansharpened-fs"]
-OneAtlasRadiometry = Literal["REFLECTANCE", "DISPLAY"]
-OneAtlasFormat = Literal["image/jp2", "image/geotiff"]
 
 Amount = Annotated[Decimal, Field(ge=0, allow_inf_nan=False)]
 Rate = Annotated[Decimal, Field(gt=0, allow_inf_nan=False)]
@@ -54,39 +58,37 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, validate_by_name=True, validate_by_alias=True)
 
 
-class OneAtlasOptions(_Strict):
-    """OneAtlas product options, in the data.api vocabulary both ordering flavours are quoted with (NOTES.md §1.7)."""
-
-    productType: OneAtlasProductType = "bundle"  # the provider's own spellings
-    radiometricProcessing: OneAtlasRadiometry = "REFLECTANCE"
-    imageFormat: OneAtlasFormat = "image/jp2"
-    crsCode: Annotated[str, Field(pattern=r"^urn:ogc:def:crs:EPSG::\d+$")] = "urn:ogc:def:crs:EPSG::4326"
-
-
-class ArlulaOptions(_Strict):
-    """Arlula bundle key and license name; unset: the offer's first bundle and first (standard) license."""
-
-    bundle: Name | None = None  # a bundle `key` of the offer, e.g. visual
-    license: Name | None = None  # a license `name` of the offer, e.g. Standard
-
-
-class SentinelHubImportOptions(_Strict):
-    """Sentinel Hub's AIRBUS import takes no product options (productBundle is Planet's, not Airbus's)."""
-
-
-class ProductOptions(_Strict):
-    """Product options per provider."""
-
-    oneatlas: OneAtlasOptions = Field(default_factory=OneAtlasOptions)
-    arlula: ArlulaOptions = Field(default_factory=ArlulaOptions)
-    sentinelhub_import: SentinelHubImportOptions = Field(
-        default_factory=SentinelHubImportOptions, alias="sentinelhub-import"
-    )
+class _ProductOptions(_Strict):
+    """Product options per provider that sells (each seller's own options, see its order desk)."""
 
     def for_provider(self, provider: str) -> dict[str, Any]:
         """The options set for `provider` (unset ones left out), as they go into the order key."""
-        options = {"oneatlas": self.oneatlas, "arlula": self.arlula, "sentinelhub-import": self.sentinelhub_import}
-        return options[provider].model_dump(exclude_none=True)
+        options: BaseModel = getattr(self, _field_name(provider))
+        return options.model_dump(exclude_none=True)
+
+
+def _field_name(provider: str) -> str:
+    return provider.replace("-", "_")
+
+
+if TYPE_CHECKING:
+    ProductOptions = _ProductOptions
+else:  # one field per seller of the registry, named by its id, holding that seller's options model
+    ProductOptions = create_model(
+        "ProductOptions",
+        __base__=_ProductOptions,
+        __doc__=_ProductOptions.__doc__,
+        **{
+            _field_name(seller.id): (seller.options, Field(default_factory=seller.options, alias=seller.id))
+            for seller in registry.sellers()
+        },
+    )
+
+
+if TYPE_CHECKING:
+    Seller = str
+else:  # a Literal of the registry's sellers, so a wrong name is told with the list of the right ones
+    Seller = Literal[registry.SELLERS]
 
 
 class AoiPolicy(_Strict):
@@ -97,7 +99,7 @@ class AoiPolicy(_Strict):
     max_incidence_angle: Annotated[StrictFloat, Field(ge=0, le=90)] | None = None
     max_gsd_m: Annotated[StrictFloat, Field(gt=0)] | None = None
     min_aoi_coverage: Annotated[StrictFloat, Field(ge=0, le=1)] | None = None
-    providers: tuple[Provider, ...] = PROVIDERS  # type: ignore[assignment]
+    providers: tuple[Seller, ...] = registry.SELLERS
     constellations: tuple[Name, ...] | None = None
     product_options: ProductOptions = Field(default_factory=ProductOptions)
     monthly_budget: Amounts = Field(default_factory=dict)
@@ -284,20 +286,15 @@ _ALLOWED = {
     "max_incidence_angle": "between 0 and 90 (degrees off nadir)",
     "max_gsd_m": "a number of metres above 0",
     "min_aoi_coverage": "between 0 and 1 (the fraction of the AOI a footprint covers)",
-    "providers": f"a list of {', '.join(PROVIDERS)}",
+    "providers": f"a list of {', '.join(registry.SELLERS)}",
     "constellations": "a list of constellation names, e.g. [PHR, PNEO, SPOT]",
-    "product_options": f"a mapping of provider ({', '.join(PROVIDERS)}) to its options",
-    "productType": f"one of {', '.join(get_args(OneAtlasProductType))}",
-    "radiometricProcessing": f"one of {', '.join(get_args(OneAtlasRadiometry))}",
-    "imageFormat": f"one of {', '.join(get_args(OneAtlasFormat))}",
-    "crsCode": "an EPSG CRS URN such as urn:ogc:def:crs:EPSG::4326",
-    "bundle": "a bundle key the Arlula offer lists, e.g. visual, analytic, panchromatic",
-    "license": "a license name the Arlula offer lists, e.g. Standard",
+    "product_options": f"a mapping of provider ({', '.join(registry.SELLERS)}) to its options",
+    **{name: hint for seller in registry.sellers() if seller.options for name, hint in seller.options.hints.items()},
     "monthly_budget": f"a mapping of unit ({_UNITS}) to an amount, e.g. {{EUR: 2000, km2: 25}}",
     "auto_approve_below": f"a mapping of unit ({_UNITS}) to an amount, e.g. {{EUR: 500}}",
     "rates": f"a mapping of unit ({_UNITS}) to EUR per unit, e.g. {{'USD cents': 0.0092}}",
 }
-_PER_ITEM = {"providers": f"one of {', '.join(PROVIDERS)}", "constellations": "a constellation name, e.g. PHR"}
+_PER_ITEM = {"providers": f"one of {', '.join(registry.SELLERS)}", "constellations": "a constellation name, e.g. PHR"}
 _PER_UNIT = {"monthly_budget": "an amount of at least 0", "auto_approve_below": "an amount of at least 0",
              "rates": "a number of EUR per unit above 0"}  # fmt: skip
 

@@ -2,7 +2,8 @@
 
 A placed order is asked about until it is delivered (its files listed in the ledger, ready to land)
 or fails (its spend released). An order left `placing` by an interrupted run is handed back to the
-placer, which reconciles it with the provider before anything is sent again. A provider that
+placer, which reconciles it with the provider before anything is sent again — in a run (the CLI,
+`place_orders`), never from a sensor, which only lists such orders. A provider that
 cannot be reached or refuses the credentials is not asked about its other orders in the same pass:
 they wait for the next one, and the report says which providers could not be asked, and why.
 """
@@ -33,6 +34,7 @@ class TrackReport:
     delivered: list[str] = field(default_factory=list)  # keys newly delivered: their files can be landed
     failed: list[str] = field(default_factory=list)
     reconciled: list[str] = field(default_factory=list)  # found at the provider after an interrupted placement
+    left_placing: list[str] = field(default_factory=list)  # left `placing`, not reconciled in this pass (no placer)
     waiting: int = 0  # still being produced (or still unknown)
     problems: list[str] = field(default_factory=list)  # orders that could not be followed, and why
     answered: set[str] = field(default_factory=set)  # providers that answered at least one question
@@ -53,11 +55,19 @@ class TrackReport:
         return bool(self.troubles) and not self.answered
 
 
-def track(ledger: Ledger, desk_for: Callable[[str], OrderDesk], placer: Placer) -> TrackReport:
-    """One pass over every open order of the ledger."""
+def track(ledger: Ledger, desk_for: Callable[[str], OrderDesk], placer: Placer | None = None) -> TrackReport:
+    """One pass over every open order of the ledger.
+
+    Without a `placer` (a sensor: it detects, runs act) orders left `placing` are only listed in
+    `left_placing`, for a placement run to reconcile; with one (a run) they are reconciled here.
+    """
     report = TrackReport()
     down: dict[str, str] = {}  # providers not asked again in this pass, and why
     for order in ledger.orders(states=[OrderState.PLACING]):
+        if placer is None:
+            report.left_placing.append(order.key)
+            report.waiting += 1
+            continue
         if _skipped(report, down, order):
             continue
         try:

@@ -12,9 +12,11 @@ import base64
 import copy
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import Any, Protocol
+
+import httpx
 
 from harvest.providers.errors import (
     AuthenticationError,
@@ -24,9 +26,6 @@ from harvest.providers.errors import (
     ProviderError,
 )
 from harvest.providers.secrets import Secret, redact_logger
-
-if TYPE_CHECKING:
-    from harvest.providers.http import ProviderHttp
 
 log = redact_logger(__name__)
 
@@ -40,10 +39,33 @@ MIN_USABLE_SHARE = 0.1  # a token is used for at least this share of its lifetim
 DEFAULT_LIFETIME_S = 300.0  # when a token response has no expires_in
 
 
+class TokenRequests(Protocol):
+    """The session token requests go through (a `ProviderHttp`: retried, paced and counted like any other)."""
+
+    provider: str
+
+    def request(
+        self,
+        method: str,
+        url: httpx.URL | str,
+        *,
+        data: Mapping[str, Any] | None = None,
+        idempotent: bool | None = None,
+        expected: tuple[int, ...] = (200,),
+        authenticate: bool = True,
+    ) -> httpx.Response:
+        """Send a request; the response when its status is `expected`, else a `ProviderError`."""
+        ...
+
+
 class Auth(Protocol):
     """What `ProviderHttp` needs from credentials."""
 
     hint: str  # what to do when they are rejected, e.g. "... check ONEATLAS_API_KEY"
+
+    def bind(self, http: TokenRequests) -> None:
+        """Learn the session that carries them (token requests go through it); nothing to do for static ones."""
+        ...
 
     def headers(self) -> dict[str, str]:
         """The Authorization header for the next request (may fetch a token)."""
@@ -60,6 +82,9 @@ class BasicAuth:
     def __init__(self, key: str, secret: Secret, *, hint: str = ARLULA_HINT) -> None:
         self.hint = hint
         self._encoded = Secret(base64.b64encode(f"{key}:{secret.reveal()}".encode()).decode())
+
+    def bind(self, http: TokenRequests) -> None:
+        """Basic credentials fetch nothing: no session to learn."""
 
     def headers(self) -> dict[str, str]:
         """The Basic Authorization header."""
@@ -96,7 +121,7 @@ class TokenAuth:
         token_url: str,
         *,
         hint: str,
-        http: ProviderHttp | None = None,
+        http: TokenRequests | None = None,
         refresh_margin_s: float = DEFAULT_REFRESH_MARGIN_S,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -110,7 +135,7 @@ class TokenAuth:
         self._finished = 0
         self._failure: ProviderError | None = None
 
-    def bind(self, http: ProviderHttp) -> None:
+    def bind(self, http: TokenRequests) -> None:
         """Send token requests through `http` (done by `ProviderHttp` unless `http=` was given)."""
         if self.http is None:
             self.http = http
@@ -204,7 +229,7 @@ class OneAtlasApiKeyAuth(TokenAuth):
         *,
         client_id: str = "IDP",
         hint: str = ONEATLAS_HINT,
-        http: ProviderHttp | None = None,
+        http: TokenRequests | None = None,
         refresh_margin_s: float = DEFAULT_REFRESH_MARGIN_S,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -230,7 +255,7 @@ class ClientCredentialsAuth(TokenAuth):
         token_url: str,
         *,
         hint: str = SENTINELHUB_HINT,
-        http: ProviderHttp | None = None,
+        http: TokenRequests | None = None,
         refresh_margin_s: float = DEFAULT_REFRESH_MARGIN_S,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:

@@ -45,7 +45,7 @@ from typing import Any, Literal, Self
 
 import httpx
 
-from harvest.providers.auth import Auth, TokenAuth
+from harvest.providers.auth import Auth
 from harvest.providers.errors import (
     DeadlineExceeded,
     OutcomeUnknown,
@@ -247,7 +247,7 @@ class ProviderHttp:
             timeout=timeout, headers=headers, follow_redirects=follow_redirects, transport=transport
         )
         install_log_redaction()
-        if isinstance(auth, TokenAuth):
+        if auth is not None:
             auth.bind(self)
 
     @property

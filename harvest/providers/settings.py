@@ -7,7 +7,7 @@
   variables in `env` are ignored then;
 - credentials: the URLs from `env`, defaulting to the production hosts, `sandbox=False` — unless
   the credentials are the sandbox's demo ones and every URL ends with the sandbox's path prefix
-  (what `harvest.sandbox.server.client_environment` exports), which is the sandbox too;
+  (what `harvest sandbox serve` prints to export), which is the sandbox too;
 - half a credential pair (a key without its secret) raises `ConfigurationError`.
 
 Each provider's `<PREFIX>_MAX_RESPONSE_MB` and `<PREFIX>_RESPONSE_DEADLINE_S` bound one answer
@@ -23,15 +23,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal, Self
 
+from harvest.providers import sandbox_endpoints as sandbox
 from harvest.providers.auth import ONEATLAS_TOKEN_PATH, SENTINELHUB_TOKEN_PATH
 from harvest.providers.errors import ConfigurationError
 from harvest.providers.http import DEFAULT_DEADLINE_S, DEFAULT_MAX_BODY_BYTES, ResponseLimits
 from harvest.providers.origins import origins_of
 from harvest.providers.secrets import Secret
-from harvest.sandbox import config as sandbox
 
-DEFAULT_SANDBOX_URL = "http://127.0.0.1:8765"
-SANDBOX_URL_VARIABLE = "HARVEST_SANDBOX_URL"
+DEFAULT_SANDBOX_URL = sandbox.DEFAULT_SANDBOX_URL
+SANDBOX_URL_VARIABLE = sandbox.SANDBOX_URL_VARIABLE
 
 ONEATLAS_AUTH_URL = "https://authenticate.foundation.api.oneatlas.airbus.com"
 ONEATLAS_SEARCH_URL = "https://search.foundation.api.oneatlas.airbus.com"
@@ -44,16 +44,9 @@ SENTINELHUB_URL = "https://services.sentinel-hub.com"
 ARLULA_API_VERSIONS = ("current", "2020-12")
 ArlulaApiVersion = Literal["current", "2020-12"]
 
-# sandbox path prefixes under its base URL (harvest/sandbox/*/__init__.py mounts)
-_ONEATLAS_PREFIXES = {
-    "auth": "/oneatlas/auth",
-    "search": "/oneatlas/search",
-    "data": "/oneatlas/data",
-    "order": "/oneatlas/order",
-    "access": "/oneatlas/access",
-}
-_ARLULA_PREFIX = "/arlula"
-_SENTINELHUB_PREFIX = "/sentinelhub"
+_ONEATLAS_PREFIXES = sandbox.ONEATLAS_PREFIXES
+_ARLULA_PREFIX = sandbox.ARLULA_PREFIX
+_SENTINELHUB_PREFIX = sandbox.SENTINELHUB_PREFIX
 
 
 def _get(env: Mapping[str, str], name: str) -> str:

@@ -6,12 +6,6 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-ONEATLAS_API_KEY = "sandbox-oneatlas-key"
-ARLULA_API_KEY = "sandbox-arlula-key"
-ARLULA_API_SECRET = "sandbox-arlula-secret"  # noqa: S105 - the sandbox's published demo secret
-SENTINELHUB_CLIENT_ID = "sandbox-sh-client"
-SENTINELHUB_CLIENT_SECRET = "sandbox-sh-secret"  # noqa: S105 - the sandbox's published demo secret
-
 
 @dataclass(frozen=True)
 class SandboxConfig:

@@ -13,36 +13,11 @@ from dataclasses import dataclass
 import uvicorn
 import uvloop
 
+from harvest.providers.sandbox_endpoints import client_environment
 from harvest.sandbox.app import Sandbox, build_app
-from harvest.sandbox.config import (
-    ARLULA_API_KEY,
-    ARLULA_API_SECRET,
-    ONEATLAS_API_KEY,
-    SENTINELHUB_CLIENT_ID,
-    SENTINELHUB_CLIENT_SECRET,
-    SandboxConfig,
-)
+from harvest.sandbox.config import SandboxConfig
 
 log = logging.getLogger("harvest.sandbox")
-
-
-def client_environment(base_url: str) -> dict[str, str]:
-    """The environment variables that point harvest's clients at a sandbox."""
-    return {
-        "ONEATLAS_API_KEY": ONEATLAS_API_KEY,
-        "ONEATLAS_AUTH_URL": f"{base_url}/oneatlas/auth",
-        "ONEATLAS_SEARCH_URL": f"{base_url}/oneatlas/search",
-        "ONEATLAS_DATA_URL": f"{base_url}/oneatlas/data",
-        "ONEATLAS_ORDER_URL": f"{base_url}/oneatlas/order",
-        "ONEATLAS_ACCESS_URL": f"{base_url}/oneatlas/access",
-        "ARLULA_API_KEY": ARLULA_API_KEY,
-        "ARLULA_API_SECRET": ARLULA_API_SECRET,
-        "ARLULA_URL": f"{base_url}/arlula",
-        "SENTINELHUB_CLIENT_ID": SENTINELHUB_CLIENT_ID,
-        "SENTINELHUB_CLIENT_SECRET": SENTINELHUB_CLIENT_SECRET,
-        "SENTINELHUB_URL": f"{base_url}/sentinelhub",
-        "SENTINELHUB_AUTH_URL": f"{base_url}/sentinelhub",
-    }
 
 
 def _bind(host: str, port: int) -> socket.socket:

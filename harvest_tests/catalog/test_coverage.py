@@ -18,8 +18,8 @@ from PIL import Image
 from harvest.aois import Aoi
 from harvest.catalog.coverage import UNKNOWN_COLOUR, reference_longitude, render_coverage, unwrap_around
 from harvest.catalog.store import UNIFIED, CatalogStore
-from harvest.defs.maps import COVERAGE_MAPS, MAPS_AUTOMATION, coverage_maps
-from harvest.defs.partitions import catalog_days
+from harvest.defs.catalog.maps import COVERAGE_MAPS, MAPS_AUTOMATION, coverage_maps
+from harvest.defs.catalog.partitions import catalog_days
 from harvest.defs.resources import HarvestResource
 from harvest.timestamps import format_seconds, to_datetime
 from harvest_tests.catalog.scenes import fiji_scenes, files_in, make_scenes

@@ -11,7 +11,7 @@ import shapely
 from harvest.aois import Aoi
 from harvest.catalog.coverage import render_coverage
 from harvest.catalog.schema import SCENE_SCHEMA
-from harvest.defs.maps import COVERAGE_MAPS, coverage_maps
+from harvest.defs.catalog.maps import COVERAGE_MAPS, coverage_maps
 from harvest_tests.catalog.test_coverage import TOULOUSE, FrozenHarvest, write_aois
 
 ESCAPING = ("../../escaped", "../escaped", "sub/escaped", "{tmp}/absolute")  # {tmp}: the test's own directory

@@ -16,7 +16,7 @@ import pytest
 from harvest.catalog.damage import DamagedFileError
 from harvest.catalog.reader import read_catalog
 from harvest.catalog.store import UNIFIED, CatalogStore
-from harvest.defs.catalog import provider_assets, scene_catalog
+from harvest.defs.catalog.assets import provider_assets, scene_catalog
 from harvest.defs.resources import HarvestResource
 from harvest_tests.catalog.scenes import make_scenes
 

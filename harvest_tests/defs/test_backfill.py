@@ -16,10 +16,10 @@ from click.testing import CliRunner
 from harvest.aois import load_aois
 from harvest.catalog.store import UNIFIED, CatalogStore
 from harvest.cli import main
-from harvest.defs.catalog import provider_assets, scene_catalog
-from harvest.defs.partitions import PARTITION_RANGE_END_TAG, PARTITION_RANGE_START_TAG
+from harvest.defs.catalog.assets import provider_assets, scene_catalog
+from harvest.defs.catalog.partitions import PARTITION_RANGE_END_TAG, PARTITION_RANGE_START_TAG
+from harvest.registry import IDS
 from harvest.sandbox.truth import true_scenes
-from harvest.sources import PROVIDERS
 from harvest.timestamps import from_datetime
 from harvest_tests.defs.test_sensors import acquisition_day, resource_for
 
@@ -63,7 +63,7 @@ def test_thirty_days_of_every_provider_equal_the_truth_and_a_second_backfill_cha
     with dg.instance_for_test() as instance:
         backfill(harvest, instance)
         offers = 0
-        for provider in PROVIDERS:
+        for provider in IDS:
             expected = truth_by_day(sandbox, provider)
             assert store.days(provider) == [FIRST + timedelta(days=n) for n in range(30)]
             for day in store.days(provider):

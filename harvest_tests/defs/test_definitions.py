@@ -100,7 +100,7 @@ def test_catalog_assets_backfill_a_range_in_one_run(definitions: dg.Definitions)
 
 
 def test_a_person_approves_waiting_orders_from_the_launchpad(tmp_path: Path) -> None:
-    from harvest.defs.ordering import approve_orders
+    from harvest.defs.orders.jobs import approve_orders
     from harvest.defs.resources import OrderingResource
 
     url = f"sqlite:///{tmp_path / 'ledger.sqlite'}"

@@ -10,7 +10,8 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from harvest.defs.ordering import deliveries, delivery_orders
+from harvest.defs.orders.assets import deliveries
+from harvest.defs.orders.partitions import delivery_orders
 from harvest.defs.resources import OrderingResource
 from harvest.delivery.partial import PartialFile
 from harvest.ordering.ledger import Ledger, OrderState

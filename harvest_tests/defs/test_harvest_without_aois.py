@@ -12,10 +12,10 @@ import pytest
 from harvest.aoi_rules import NoUsableAoiError
 from harvest.aois import AoiFileError
 from harvest.catalog.store import CatalogStore
-from harvest.defs.catalog import provider_assets
+from harvest.defs.catalog.assets import provider_assets
+from harvest.defs.catalog.sensors import sensors_by_provider
 from harvest.defs.resources import HarvestResource
-from harvest.defs.sensors import arlula_recent_captures, oneatlas_updates
-from harvest.harvesting import harvest_days
+from harvest.harvesting.days import harvest_days
 from harvest.sandbox.server import RunningSandbox
 from harvest_tests.catalog.scenes import make_scenes
 from harvest_tests.defs.test_sensors import resource_for
@@ -49,7 +49,9 @@ def test_an_asset_run_without_an_aoi_file_fails_and_keeps_the_day(
     assert hashlib.sha256(path.read_bytes()).hexdigest() == before
 
 
-@pytest.mark.parametrize("sensor", [oneatlas_updates, arlula_recent_captures], ids=lambda s: s.name)
+@pytest.mark.parametrize(
+    "sensor", [sensors_by_provider["oneatlas"], sensors_by_provider["arlula"]], ids=lambda s: s.name
+)
 def test_a_sensor_tick_without_an_aoi_file_fails_with_the_reason(
     sensor: dg.SensorDefinition, shared_sandbox: RunningSandbox, tmp_path: Path
 ) -> None:

@@ -11,17 +11,12 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from harvest.defs.catalog import provider_assets, scene_catalog
-from harvest.defs.ordering import (
-    DELIVERIES,
-    deliveries,
-    delivery_orders,
-    order_candidates,
-    order_placement,
-    order_tracking,
-    place_orders,
-)
-from harvest.defs.partitions import PARTITION_RANGE_END_TAG, PARTITION_RANGE_START_TAG
+from harvest.defs.catalog.assets import provider_assets, scene_catalog
+from harvest.defs.catalog.partitions import PARTITION_RANGE_END_TAG, PARTITION_RANGE_START_TAG
+from harvest.defs.orders.assets import DELIVERIES, deliveries, order_candidates
+from harvest.defs.orders.jobs import place_orders
+from harvest.defs.orders.partitions import delivery_orders
+from harvest.defs.orders.sensors import order_placement, order_tracking
 from harvest.defs.resources import HarvestResource, OrderingResource
 from harvest.delivery.manifest import read_manifest
 from harvest.ordering.ledger import Ledger

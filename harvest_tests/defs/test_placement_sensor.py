@@ -9,7 +9,7 @@ from pathlib import Path
 import dagster as dg
 
 from harvest.aois import DEFAULT_AOIS_PATH, load_aois
-from harvest.defs.ordering import order_placement
+from harvest.defs.orders.sensors import order_placement
 from harvest.defs.resources import OrderingResource
 from harvest.ordering.ledger import Budgets, Ledger, month_of
 from harvest.ordering.model import OrderRequest, Quote, Unit

@@ -16,22 +16,17 @@ import pytest
 from dagster_postgres import PostgresEventLogStorage, PostgresRunStorage
 from psycopg2 import sql
 
+from harvest import registry
 from harvest.catalog.store import UNIFIED
-from harvest.commands.dev import POOL_LIMITS, REPO_ROOT, install_instance_config, set_pool_limits
-from harvest.defs.catalog import (
-    arlula_scenes,
-    oneatlas_scenes,
-    scene_catalog,
-    sentinelhub_catalog_scenes,
-    sentinelhub_import_scenes,
-)
+from harvest.commands.dev import REPO_ROOT, install_instance_config, set_pool_limits
+from harvest.defs.catalog.assets import provider_assets, scene_catalog
+from harvest.defs.pools import POOL_LIMITS
 from harvest.defs.resources import HarvestResource
 from harvest.sandbox.server import RunningSandbox
-from harvest.sources import PROVIDERS
 
 SERVER = {"host": "127.0.0.1", "port": 5432, "user": "postgres"}
 EXAMPLE = REPO_ROOT / "dagster.postgres.yaml.example"
-ASSETS = [oneatlas_scenes, arlula_scenes, sentinelhub_import_scenes, sentinelhub_catalog_scenes, scene_catalog]
+ASSETS = [*provider_assets.values(), scene_catalog]
 DAYS = ("2026-10-20", "2026-10-21")  # before the shared sandbox's frozen clock (2026-11-01)
 
 
@@ -108,11 +103,11 @@ def test_catalog_partitions_materialized_on_postgres_are_in_its_event_log(
         for record in records:
             path = Path(record.asset_materialization.metadata["path"].value)
             assert path.is_file() and path.name == f"{record.partition_key}.parquet"
-    oneatlas = instance.get_latest_materialization_event(oneatlas_scenes.key).asset_materialization
+    oneatlas = instance.get_latest_materialization_event(provider_assets["oneatlas"].key).asset_materialization
     assert oneatlas.metadata["sandbox"].value is True and oneatlas.metadata["provider"].value == "oneatlas"
 
     store = harvest.store()
-    for provider in (*PROVIDERS, UNIFIED):
+    for provider in (*registry.IDS, UNIFIED):
         assert [day.isoformat() for day in store.days(provider)] == list(DAYS), provider
 
     # the materializations are rows of this database, not of some other storage

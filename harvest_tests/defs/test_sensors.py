@@ -19,25 +19,25 @@ import shapely
 
 from harvest.aois import load_aois
 from harvest.catalog.store import CatalogStore
-from harvest.changes import UpdateCursor
+from harvest.defs.catalog.sensors import sensors_by_provider
 from harvest.defs.resources import HarvestResource
-from harvest.defs.sensors import (
-    arlula_recent_captures,
-    oneatlas_updates,
-    sentinelhub_catalog_recent_captures,
-    sentinelhub_import_recent_captures,
-)
-from harvest.harvesting import harvest_days
+from harvest.harvesting.changes import UpdateCursor
+from harvest.harvesting.days import harvest_days
+from harvest.harvesting.sources import SceneSource
+from harvest.harvesting.watching import FIRST_LOOKBACK, UPDATE_OVERLAP
 from harvest.providers.errors import ProviderError
 from harvest.sandbox import oneatlas
 from harvest.sandbox.server import RunningSandbox
 from harvest.sandbox.truth import true_scenes
 from harvest.sandbox.world.generate import NEVER
-from harvest.sources import SceneSource
 from harvest.timestamps import format_rfc3339_nano, parse_ns
-from harvest.watching import FIRST_LOOKBACK, UPDATE_OVERLAP
 from harvest_tests.conftest import advance
 from harvest_tests.fast_sources import sources
+
+oneatlas_updates = sensors_by_provider["oneatlas"]
+arlula_recent_captures = sensors_by_provider["arlula"]
+sentinelhub_import_recent_captures = sensors_by_provider["sentinelhub-import"]
+sentinelhub_catalog_recent_captures = sensors_by_provider["sentinelhub-catalog"]
 
 AOIS = load_aois().aois
 UNION = shapely.union_all([aoi.geometry for aoi in AOIS])

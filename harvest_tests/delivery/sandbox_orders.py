@@ -10,12 +10,13 @@ from decimal import Decimal
 import httpx
 
 from harvest.aois import load_aois
-from harvest.ordering.desks import build_desk
+from harvest.delivery.deliverable import Deliverable
 from harvest.ordering.ledger import Budgets, Ledger
-from harvest.ordering.model import Deliverable, Unit
+from harvest.ordering.model import Unit
 from harvest.providers.arlula import ArlulaClient
 from harvest.providers.oneatlas import OneAtlasClient
 from harvest.providers.settings import ArlulaSettings, OneAtlasSettings
+from harvest.registry import open_desk
 from harvest.sandbox.arlula.orders import DATASETS, ORDERS, RESOURCES
 from harvest.sandbox.server import RunningSandbox
 from harvest_tests.ordering.desks_support import order_request
@@ -98,7 +99,7 @@ def delivered_arlula_orders(
 ) -> list[str]:
     """Quote, place and deliver Arlula orders for the first `count` scenes over Toulouse, recorded in the ledger
     at `database_url`; the first order's files are named `names`, if given. Their keys, oldest first."""
-    desk = build_desk("arlula", sandbox.env())
+    desk = open_desk("arlula", sandbox.env())
     placed = []
     with Ledger.open(database_url) as ledger:
         for index in range(count):

@@ -13,10 +13,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from harvest.delivery.deliverable import Deliverable
 from harvest.delivery.download import CHUNK, download
 from harvest.delivery.errors import ChecksumMismatch, DeliveryError, DeliveryExpired, SizeMismatch, UnsafeFileName
 from harvest.delivery.partial import PartialFile, partial_path
-from harvest.ordering.model import Deliverable
 from harvest.providers.auth import BasicAuth
 from harvest.providers.errors import Gone, TransportError
 from harvest.providers.http import ProviderHttp

@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 
+from harvest.delivery.deliverable import Deliverable
 from harvest.delivery.download import download
 from harvest.delivery.errors import DeliveryError, SizeMismatch
 from harvest.delivery.partial import PartialFile, partial_path
-from harvest.ordering.model import Deliverable
 from harvest.providers.http import ProviderHttp
 from harvest_tests.hostile import Reply, Request, hostile_server
 
@@ -159,7 +159,7 @@ import json, resource, signal, subprocess, sys
 from pathlib import Path
 from harvest.delivery.download import download
 from harvest.delivery.errors import DiskFull
-from harvest.ordering.model import Deliverable
+from harvest.delivery.deliverable import Deliverable
 from harvest.providers.http import ProviderHttp
 
 url, folder, how = sys.argv[1], Path(sys.argv[2]), sys.argv[3]

@@ -7,11 +7,11 @@ import unicodedata
 
 import pytest
 
+from harvest.delivery.deliverable import Deliverable
 from harvest.delivery.errors import UnsafeFileName
 from harvest.delivery.layout import landing_paths, tagged
 from harvest.delivery.limits import DEFAULT_SIZE_LIMIT, SIZE_LIMIT_VARIABLE, size_limit
 from harvest.delivery.names import safe_filename
-from harvest.ordering.model import Deliverable
 
 
 def files(*names: str) -> list[Deliverable]:

@@ -11,11 +11,13 @@ from typing import Any
 import httpx
 
 from harvest.aois import load_aois
+from harvest.delivery.deliverable import Deliverable
+from harvest.harvesting.sources import Window
 from harvest.ordering.desks.base import ClientDesk
-from harvest.ordering.model import Deliverable, OrderRequest
+from harvest.ordering.model import OrderRequest
 from harvest.providers.http import ProviderHttp
+from harvest.registry import open_source
 from harvest.sandbox.server import RunningSandbox
-from harvest.sources import Window, build_source
 
 TOULOUSE = load_aois().by_id()["toulouse"]
 SEPTEMBER = Window(datetime(2026, 9, 1, tzinfo=UTC), datetime(2026, 10, 1, tzinfo=UTC))
@@ -23,7 +25,7 @@ SEPTEMBER = Window(datetime(2026, 9, 1, tzinfo=UTC), datetime(2026, 10, 1, tzinf
 
 def catalog_rows(sandbox: RunningSandbox, provider: str) -> list[dict[str, Any]]:
     """The sandbox's scenes of `provider` over Toulouse in September 2026, as the catalog rows them."""
-    source = build_source(provider, sandbox.env())
+    source = open_source(provider, sandbox.env())
     try:
         table = source.scenes([TOULOUSE], SEPTEMBER)
     finally:

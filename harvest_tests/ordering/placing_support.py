@@ -22,17 +22,18 @@ import httpx
 from shapely.geometry import Polygon, shape
 
 from harvest.aois import load_aois
+from harvest.harvesting.sources import Window
 from harvest.ordering.candidates import UNORDERABLE_LEVELS
-from harvest.ordering.desks import DeskSet, build_desk
 from harvest.ordering.desks.base import OrderDesk
+from harvest.ordering.desks.factory import DeskSet
 from harvest.ordering.ledger import Budgets, Ledger, LedgerEvent
 from harvest.ordering.model import OrderRequest, order_key
 from harvest.ordering.placing import Placer
+from harvest.registry import open_desk, open_source
 from harvest.sandbox.arlula.orders import DATASETS
 from harvest.sandbox.oneatlas.workspace import DATA_ORDERS, SALES_ORDERS
 from harvest.sandbox.sentinelhub.ledger import ORDERS as TPDI_ORDERS
 from harvest.sandbox.server import RunningSandbox
-from harvest.sources import Window, build_source
 from harvest_tests.hostile import Handler, Reply, Request
 from harvest_tests.ordering.desks_support import hasty
 
@@ -57,7 +58,7 @@ SKIPPED_CONSTELLATIONS = {"arlula": {"Landsat"}}  # public data sells one bundle
 
 def requests_for(sandbox: RunningSandbox, provider: str, count: int, window: Window = SUMMER) -> list[OrderRequest]:
     """`count` distinct requests of `provider`: its scenes over every default AOI, then again with other options."""
-    source = build_source(provider, sandbox.env())
+    source = open_source(provider, sandbox.env())
     try:
         scenes = [
             (aoi, row)
@@ -126,7 +127,7 @@ class Naps:
 
 def unpaced(sandbox: RunningSandbox, naps: Naps, *, read_timeout: float = 10.0, **env: str) -> DeskSet:
     """The sandbox's desks (`env` over its environment), unpaced, waiting `read_timeout` for answers, never sleeping."""
-    opener = functools.partial(build_desk, env={**sandbox.env(), **env})
+    opener = functools.partial(open_desk, env={**sandbox.env(), **env})
     return DeskSet(lambda provider: hasty(opener(provider), read_timeout, sleep=naps))
 
 
@@ -241,7 +242,7 @@ def place_each(
     """Wait for the other racers, run a Placer over every key, report its outcomes (in a spawned process)."""
     # both clocks stand still at `instant`, so no racer takes over the other's `placing` order;
     # `started`/`ended` (system-wide monotonic seconds) show whether the racers really overlapped
-    with Ledger.open(url, clock=lambda: instant) as ledger, DeskSet(env=env) as desks:
+    with Ledger.open(url, clock=lambda: instant) as ledger, DeskSet(lambda provider: open_desk(provider, env)) as desks:
         placer = Placer(ledger, desks, budgets, allow_spend=False, actor="racer", clock=lambda: instant, sleep=Naps())
         start.wait(timeout=60)
         started = time.monotonic()

@@ -24,6 +24,7 @@ from harvest.catalog.footprints import footprints_from_geojson
 from harvest.catalog.geoparquet import read_geo_metadata
 from harvest.catalog.schema import SCENE_SCHEMA
 from harvest.catalog.unify import unify
+from harvest.harvesting.sources import Window
 from harvest.ordering.candidates import (
     CANDIDATE_SCHEMA,
     attach_quotes,
@@ -36,8 +37,8 @@ from harvest.ordering.candidates import (
 from harvest.ordering.model import OrderRequest, Quote, Unit, order_key
 from harvest.ordering.policy import AoiPolicy, OverallPolicy, PolicySet, load_policies
 from harvest.providers.errors import ProviderError
+from harvest.registry import open_source
 from harvest.sandbox.server import RunningSandbox
-from harvest.sources import Window, build_source
 
 NOW = datetime(2026, 10, 1, 10, 0, tzinfo=UTC)
 AOI = Aoi("aoi-a", "A", shapely.box(10.0, 0.0, 10.1, 0.1))  # at the equator: degrees are nearly equal-area
@@ -479,7 +480,7 @@ def sandbox(make_sandbox: Callable[..., RunningSandbox]) -> Iterator[RunningSand
 
 def test_a_month_of_sandbox_scenes_selected_quoted_and_written(sandbox: RunningSandbox, tmp_path: Path) -> None:
     """The shipped policies over the default AOIs, against real loopback HTTP: harvest, select, quote, write."""
-    from harvest.ordering.desks.factory import build_desk  # the desks quote; here they are only a quote function
+    from harvest.registry import open_desk
 
     aoi_set = load_aois()
     policy_set = load_policies(aoi_set)
@@ -487,7 +488,7 @@ def test_a_month_of_sandbox_scenes_selected_quoted_and_written(sandbox: RunningS
     window = Window(datetime(2026, 10, 1, tzinfo=UTC), datetime(2026, 11, 1, tzinfo=UTC))
     harvested = []
     for provider in ("oneatlas", "arlula", "sentinelhub-import", "sentinelhub-catalog"):
-        source = build_source(provider, env)
+        source = open_source(provider, env)
         harvested.append(source.scenes(aoi_set.aois, window))
         source.close()
     catalog, _ = unify(harvested)
@@ -501,7 +502,7 @@ def test_a_month_of_sandbox_scenes_selected_quoted_and_written(sandbox: RunningS
         assert row["incidence_angle"] <= policy.max_incidence_angle  # type: ignore[operator]
         assert row["coverage"] >= policy.min_aoi_coverage  # type: ignore[operator]
 
-    desks = {provider: build_desk(provider, env) for provider in ("oneatlas", "arlula", "sentinelhub-import")}
+    desks = {provider: open_desk(provider, env) for provider in ("oneatlas", "arlula", "sentinelhub-import")}
     try:
         quoted = attach_quotes(
             table, lambda request: desks[request.provider].quote(request), rates=policy_set.overall.rates

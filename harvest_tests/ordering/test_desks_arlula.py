@@ -7,10 +7,11 @@ from dataclasses import replace
 
 import pytest
 
-from harvest.ordering.desks import InvalidOrderOptions, NotOrderable, OrderingError, build_desk
 from harvest.ordering.desks.arlula import ArlulaDesk, md5_of, price_cents
+from harvest.ordering.desks.base import InvalidOrderOptions, NotOrderable, OrderingError
 from harvest.ordering.model import ProviderStatus, Unit
 from harvest.providers.errors import BadRequest, OutcomeUnknown
+from harvest.registry import open_desk
 from harvest.sandbox.arlula.suppliers import License, total_price
 from harvest.sandbox.server import RunningSandbox
 from harvest_tests.conftest import advance
@@ -26,7 +27,7 @@ def sandbox(make_sandbox) -> RunningSandbox:  # type: ignore[no-untyped-def]
 
 
 def arlula_desk(sandbox: RunningSandbox) -> ArlulaDesk:
-    desk = build_desk("arlula", sandbox.env())
+    desk = open_desk("arlula", sandbox.env())
     assert isinstance(desk, ArlulaDesk)
     return desk
 

@@ -1,12 +1,12 @@
-"""`build_desk`: desks from the environment, the OneAtlas flavour choice, and clear refusals."""
+"""`open_desk`: desks from the environment, the OneAtlas flavour choice, and clear refusals."""
 
 from __future__ import annotations
 
 import httpx
 import pytest
 
-from harvest.ordering.desks import NotOrderable, build_desk
 from harvest.ordering.desks.arlula import ArlulaDesk
+from harvest.ordering.desks.base import NotOrderable
 from harvest.ordering.desks.factory import oneatlas_flavour
 from harvest.ordering.desks.oneatlas_data import DataApiDesk
 from harvest.ordering.desks.oneatlas_order import OrderApiDesk
@@ -15,6 +15,7 @@ from harvest.providers.errors import AuthenticationError, ConfigurationError
 from harvest.providers.http import ProviderHttp, RetryPolicy
 from harvest.providers.oneatlas import OneAtlasClient
 from harvest.providers.settings import OneAtlasSettings
+from harvest.registry import open_desk
 from harvest.sandbox.server import RunningSandbox
 
 LIVING_LIBRARY = {"contract": {"id": "c-1", "offers": ["order.data.product", "order.product"], "balance": 10}}
@@ -33,7 +34,7 @@ LIVING_LIBRARY = {"contract": {"id": "c-1", "offers": ["order.data.product", "or
 def test_desks_from_the_environment(
     shared_sandbox: RunningSandbox, provider: str, extra: dict[str, str], kind: type
 ) -> None:
-    desk = build_desk(provider, {**shared_sandbox.env(), **extra})
+    desk = open_desk(provider, {**shared_sandbox.env(), **extra})
     try:
         assert isinstance(desk, kind) and desk.provider == provider and desk.sandbox
         assert "sandbox" in desk.describe() and "secret" not in desk.describe()
@@ -42,7 +43,7 @@ def test_desks_from_the_environment(
 
 
 def test_without_credentials_the_desk_is_the_sandbox_at_the_given_url(shared_sandbox: RunningSandbox) -> None:
-    desk = build_desk("sentinelhub-import", {}, shared_sandbox.url)
+    desk = open_desk("sentinelhub-import", {}, shared_sandbox.url)
     assert desk.sandbox and shared_sandbox.url in desk.describe()
 
 
@@ -63,7 +64,7 @@ def test_without_credentials_the_desk_is_the_sandbox_at_the_given_url(shared_san
 )
 def test_clear_refusals(provider: str, env: dict[str, str], error: type[Exception], message: str) -> None:
     with pytest.raises(error, match=message) as caught:
-        build_desk(provider, env, "http://127.0.0.1:9")  # nothing listens there: no request is sent
+        open_desk(provider, env, "http://127.0.0.1:9")  # nothing listens there: no request is sent
     assert "live-key-123" not in str(caught.value)
 
 

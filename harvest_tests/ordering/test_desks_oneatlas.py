@@ -7,11 +7,12 @@ from decimal import Decimal
 
 import pytest
 
-from harvest.ordering.desks import InvalidOrderOptions, OrderingError, build_desk
+from harvest.ordering.desks.base import InvalidOrderOptions, OrderingError
 from harvest.ordering.desks.oneatlas_data import DataApiDesk
 from harvest.ordering.desks.oneatlas_order import AWAITING, OrderApiDesk
 from harvest.ordering.model import OrderRequest, ProviderStatus, Quote, Unit
 from harvest.providers.errors import BadRequest, OutcomeUnknown
+from harvest.registry import open_desk
 from harvest.sandbox.server import RunningSandbox
 from harvest_tests.conftest import advance
 from harvest_tests.ordering.desks_support import download, hasty, order_request, set_faults
@@ -25,13 +26,13 @@ def sandbox(make_sandbox) -> RunningSandbox:  # type: ignore[no-untyped-def]
 
 
 def data_desk(sandbox: RunningSandbox) -> DataApiDesk:
-    desk = build_desk("oneatlas", sandbox.env())
+    desk = open_desk("oneatlas", sandbox.env())
     assert isinstance(desk, DataApiDesk)
     return desk
 
 
 def order_desk(sandbox: RunningSandbox) -> OrderApiDesk:
-    desk = build_desk("oneatlas", {**sandbox.env(), "ONEATLAS_ORDER_FLAVOUR": "order"})
+    desk = open_desk("oneatlas", {**sandbox.env(), "ONEATLAS_ORDER_FLAVOUR": "order"})
     assert isinstance(desk, OrderApiDesk)
     return desk
 

@@ -6,10 +6,11 @@ from dataclasses import replace
 
 import pytest
 
-from harvest.ordering.desks import InvalidOrderOptions, OrderingError, build_desk
+from harvest.ordering.desks.base import InvalidOrderOptions, OrderingError
 from harvest.ordering.desks.sentinelhub import SentinelHubImportDesk
 from harvest.ordering.model import ProviderStatus, Unit
 from harvest.providers.errors import BadRequest, OutcomeUnknown
+from harvest.registry import open_desk
 from harvest.sandbox.server import RunningSandbox
 from harvest_tests.conftest import advance
 from harvest_tests.ordering.desks_support import download, hasty, order_request, set_faults
@@ -24,7 +25,7 @@ def sandbox(make_sandbox) -> RunningSandbox:  # type: ignore[no-untyped-def]
 
 
 def hub_desk(sandbox: RunningSandbox) -> SentinelHubImportDesk:
-    desk = build_desk(PROVIDER, sandbox.env())
+    desk = open_desk(PROVIDER, sandbox.env())
     assert isinstance(desk, SentinelHubImportDesk)
     return desk
 

@@ -10,11 +10,12 @@ from typing import Any
 import httpx
 import pytest
 
+from harvest.delivery.deliverable import Deliverable
 from harvest.ordering.desks.arlula import ArlulaDesk
 from harvest.ordering.desks.oneatlas_data import DataApiDesk
 from harvest.ordering.desks.oneatlas_order import AWAITING, IN_WORKSPACE, OrderApiDesk
 from harvest.ordering.desks.sentinelhub import SentinelHubImportDesk
-from harvest.ordering.model import Deliverable, ProviderOrder, ProviderStatus
+from harvest.ordering.model import ProviderOrder, ProviderStatus
 from harvest.providers.arlula import ArlulaClient
 from harvest.providers.http import ProviderHttp, RetryPolicy
 from harvest.providers.oneatlas import OneAtlasClient

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 
+from harvest.delivery.deliverable import Deliverable
 from harvest.ordering.ledger import (
     AlreadyOrdered,
     Budgets,
@@ -18,7 +19,7 @@ from harvest.ordering.ledger import (
     StoredFile,
     UnknownOrder,
 )
-from harvest.ordering.model import Deliverable, ProviderStatus, Unit
+from harvest.ordering.model import ProviderStatus, Unit
 from harvest_tests.ordering.orders import ALICE, AUTO, quote, request
 
 MONTH = "2026-11"

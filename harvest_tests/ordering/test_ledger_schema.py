@@ -12,12 +12,13 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy.exc import IntegrityError
 
+from harvest.delivery.deliverable import Deliverable
 from harvest.ordering.ledger import Budgets, Ledger, LedgerUrlError, OrderState, StoredFile
 from harvest.ordering.ledger.engine import create_ledger_engine
 from harvest.ordering.ledger.migrate import current_revision, head_revision
 from harvest.ordering.ledger.tables import metadata
 from harvest.ordering.ledger.urls import database_url, url_from_env
-from harvest.ordering.model import Deliverable, Unit
+from harvest.ordering.model import Unit
 from harvest_tests.ordering.clock import StepClock
 from harvest_tests.ordering.databases import postgres_schema
 from harvest_tests.ordering.orders import AUTO, quote, request

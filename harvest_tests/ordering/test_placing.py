@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from harvest.ordering.desks import DeskSet
+from harvest.ordering.desks.factory import DeskSet
 from harvest.ordering.ledger import Budgets, Ledger, OrderState, month_of
 from harvest.ordering.model import OrderRequest, Unit
 from harvest.ordering.placing import (

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 import shapely
 
+from harvest import registry
 from harvest.aois import Aoi
 from harvest.catalog.store import CatalogStore
-from harvest.harvesting import harvest_days
+from harvest.harvesting.days import harvest_days
 from harvest.providers.errors import PagingError, ProviderError
-from harvest.sources import OneAtlasSource
 from harvest_tests.hostile import Reply, Request
 from harvest_tests.providers.hostile_catalogs import (
     SCENES,
@@ -148,7 +148,7 @@ def test_a_lying_total_past_the_window_moves_the_walk_on_instead_of_stopping_at_
 
 
 def harvest(catalog: CatalogServer, store: CatalogStore) -> int:
-    source = OneAtlasSource(oneatlas_client(catalog))
+    source = registry.get("oneatlas").source_for(oneatlas_client(catalog))
     try:
         return harvest_days(source, [AOI], [DAY], store).scenes
     finally:

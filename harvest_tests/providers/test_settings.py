@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from harvest.providers import sandbox_endpoints as sandbox
 from harvest.providers.errors import ConfigurationError
+from harvest.providers.sandbox_endpoints import client_environment
 from harvest.providers.secrets import Secret
 from harvest.providers.settings import ArlulaSettings, OneAtlasSettings, SentinelHubSettings
-from harvest.sandbox import config as sandbox
-from harvest.sandbox.server import client_environment
 
 SANDBOX = "http://127.0.0.1:8765"
 LIVE_ENV = {

@@ -180,8 +180,8 @@ def test_origins_are_scheme_host_and_port(url: str, origin: str) -> None:
 
 
 def test_an_authenticated_download_from_another_host_is_refused(stranger: HostileServer, tmp_path: Path) -> None:
+    from harvest.delivery.deliverable import Deliverable
     from harvest.delivery.download import download
-    from harvest.ordering.model import Deliverable
 
     http = ProviderHttp("OneAtlas", auth=BasicAuth("key", Secret("secret-value-123")), origins=["https://data.example"])
     with pytest.raises(UntrustedOrigin):

@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 
-from harvest.sandbox.config import ONEATLAS_API_KEY
+from harvest.providers.sandbox_endpoints import ONEATLAS_API_KEY
 from harvest.sandbox.server import RunningSandbox
 
 TOKEN_PATH = "/oneatlas/auth/auth/realms/IDP/protocol/openid-connect/token"

@@ -21,10 +21,10 @@ import shapely
 from shapely.geometry import Polygon
 
 from harvest.aois import load_aois
+from harvest.providers.sandbox_endpoints import ARLULA_API_KEY, ARLULA_API_SECRET
 from harvest.sandbox.arlula import truth_ids
 from harvest.sandbox.arlula.suppliers import CENTS_PER_KM2, SUPPLIERS
 from harvest.sandbox.arlula.webhooks import WEBHOOKS
-from harvest.sandbox.config import ARLULA_API_KEY, ARLULA_API_SECRET
 from harvest.sandbox.server import RunningSandbox, running
 from harvest.sandbox.world.sensors import SENSOR_BY_PLATFORM
 from harvest.timestamps import NS_PER_DAY, NS_PER_S, day_start_ns, parse_ns

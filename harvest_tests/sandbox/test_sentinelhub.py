@@ -22,7 +22,7 @@ from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
 from harvest.aois import load_aois
-from harvest.sandbox.config import SENTINELHUB_CLIENT_ID, SENTINELHUB_CLIENT_SECRET
+from harvest.providers.sandbox_endpoints import SENTINELHUB_CLIENT_ID, SENTINELHUB_CLIENT_SECRET
 from harvest.sandbox.sentinelhub import catalog_truth_ids, import_truth_ids
 from harvest.sandbox.server import RunningSandbox, running
 from harvest.sandbox.world.sensors import SENSORS

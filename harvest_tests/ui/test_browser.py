@@ -15,8 +15,9 @@ import dagster as dg
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
+from harvest import registry
 from harvest.commands.dev import REPO_ROOT, WORKSPACE, install_instance_config
-from harvest.defs.catalog import ASSET_NAMES, SCENE_CATALOG, oneatlas_scenes
+from harvest.defs.catalog.assets import SCENE_CATALOG, provider_assets
 from harvest.defs.resources import HarvestResource
 from harvest.sandbox.server import RunningSandbox
 from harvest_tests.ui.processes import Output, free_port
@@ -51,9 +52,11 @@ def materialized(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shared_sandbox
     monkeypatch.setenv("DAGSTER_HOME", str(home))
     harvest = HarvestResource(data_dir=str(tmp_path / "data"), sandbox_url=shared_sandbox.url)
     with dg.DagsterInstance.get() as instance:
-        result = dg.materialize([oneatlas_scenes], partition_key=DAY, instance=instance, resources={"harvest": harvest})
+        result = dg.materialize(
+            [provider_assets["oneatlas"]], partition_key=DAY, instance=instance, resources={"harvest": harvest}
+        )
     assert result.success
-    [materialization] = result.asset_materializations_for_node(oneatlas_scenes.op.name)
+    [materialization] = result.asset_materializations_for_node(provider_assets["oneatlas"].op.name)
     return Materialized(home, result.run_id, str(materialization.metadata["path"].value))
 
 
@@ -106,7 +109,7 @@ def test_the_ui_shows_the_catalog_assets_and_the_materialized_partition(
     webserver: str, page: Page, materialized: Materialized
 ) -> None:
     expect.set_options(timeout=TIMEOUT_MS)
-    catalog_assets = [*ASSET_NAMES.values(), SCENE_CATALOG]
+    catalog_assets = [*(source.asset for source in registry.SOURCES), SCENE_CATALOG]
 
     # the asset catalog lists every catalog asset
     page.goto(f"{webserver}/assets")

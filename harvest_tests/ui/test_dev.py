@@ -14,9 +14,10 @@ import httpx
 import psutil
 import pytest
 
-from harvest.commands.dev import POOL_LIMITS, REPO_ROOT, TEMPLATE
-from harvest.defs.catalog import ASSET_NAMES
-from harvest.sandbox import config as sandbox
+from harvest import registry
+from harvest.commands.dev import REPO_ROOT, TEMPLATE
+from harvest.defs.pools import POOL_LIMITS
+from harvest.providers import sandbox_endpoints as sandbox
 from harvest_tests.ui.processes import Output, free_port
 
 pytestmark = pytest.mark.slow
@@ -97,7 +98,7 @@ def test_harvest_dev_serves_the_ui_runs_the_sensors_and_stops_on_ctrl_c(
         sensor_runs = {r.dagster_run.run_id for r in runs if "dagster/sensor_name" in r.dagster_run.tags}
         materialized = {
             record.run_id
-            for name in ASSET_NAMES.values()
+            for name in (source.asset for source in registry.SOURCES)
             for record in instance.fetch_materializations(dg.AssetKey(name), limit=100).records
         }
     assert limits == dict(POOL_LIMITS)

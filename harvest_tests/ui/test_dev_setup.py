@@ -18,7 +18,6 @@ from click.testing import CliRunner
 
 from harvest.cli import main
 from harvest.commands.dev import (
-    POOL_LIMITS,
     TEMPLATE,
     dagster_home,
     ensure_port_free,
@@ -29,7 +28,8 @@ from harvest.commands.dev import (
     set_pool_limits,
 )
 from harvest.definitions import defs
-from harvest.sandbox import config as sandbox
+from harvest.defs.pools import POOL_LIMITS
+from harvest.providers import sandbox_endpoints as sandbox
 
 SANDBOX_URL = "http://127.0.0.1:9999"
 

@@ -13,26 +13,45 @@ purchase missed and visible than a scene paid twice).
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC
 from decimal import ROUND_CEILING, Decimal
-from typing import Any
+from typing import Annotated, Any, ClassVar
 
+from pydantic import Field
 from shapely.geometry import Polygon, shape
 
+from harvest.delivery.deliverable import Deliverable
 from harvest.ordering.desks.base import (
     ClientDesk,
     InvalidOrderOptions,
     NotOrderable,
     OrderingError,
     StatusWords,
+    StrictOptions,
     check_quote,
     checked_options,
 )
-from harvest.ordering.model import Deliverable, OrderRequest, ProviderOrder, ProviderStatus, Quote, Unit
+from harvest.ordering.model import OrderRequest, ProviderOrder, ProviderStatus, Quote, Unit
 from harvest.providers.arlula import ArlulaClient
 
-DEFAULTS: dict[str, str | None] = {"bundle": None, "license": None}
+Name = Annotated[str, Field(min_length=1)]
+
+
+class ArlulaOptions(StrictOptions):
+    """Arlula bundle key and license name; unset: the offer's first bundle and first (standard) license."""
+
+    bundle: Name | None = None  # a bundle `key` of the offer, e.g. visual
+    license: Name | None = None  # a license `name` of the offer, e.g. Standard
+
+    hints: ClassVar[Mapping[str, str]] = {
+        "bundle": "a bundle key the Arlula offer lists, e.g. visual, analytic, panchromatic",
+        "license": "a license name the Arlula offer lists, e.g. Standard",
+    }
+
+
+DEFAULTS: dict[str, str | None] = ArlulaOptions.defaults()
 _IN_PROGRESS = ("created", "pending", "processing", "post-processing", "manual", "pending-screen",
                 "pending-approval", "rescheduled")  # fmt: skip
 STATUS = StatusWords(

@@ -12,7 +12,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
+
+from pydantic import BaseModel, ConfigDict
 
 from harvest.ordering.model import OrderRequest, ProviderOrder, ProviderStatus, Quote
 from harvest.providers.arlula import ArlulaClient
@@ -78,6 +80,18 @@ class InvalidOrderOptions(OrderingError):
 
 class NotOrderable(OrderingError):
     """The provider does not offer this scene for this AOI (any more), or does not sell at all."""
+
+
+class StrictOptions(BaseModel):
+    """A seller's product options as ordering policies give them: unknown names and values are refused."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_by_name=True, validate_by_alias=True)
+    hints: ClassVar[Mapping[str, str]] = {}  # what each field accepts, in the words a person fixing a policy needs
+
+    @classmethod
+    def defaults(cls) -> dict[str, Any]:
+        """Every option with its default value, as a desk fills in what a request leaves unset."""
+        return cls().model_dump()
 
 
 def checked_options(request: OrderRequest, defaults: Mapping[str, Any]) -> dict[str, Any]:

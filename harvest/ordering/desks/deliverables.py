@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 
-from harvest.ordering.model import Deliverable
+from harvest.delivery.deliverable import Deliverable
 from harvest.providers.http import ProviderHttp
 
 CHECKSUM_METHOD = "x-ads-checksum-method"  # OneAtlas downloads: "md5"

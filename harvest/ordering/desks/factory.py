@@ -1,4 +1,6 @@
-"""`build_desk`: a provider's order desk, configured from the environment (the sandbox without credentials).
+"""Each seller's order desk, configured from the environment (the sandbox without credentials), and `DeskSet`.
+
+The provider registry (`harvest.registry`) names which opener each seller uses.
 
 OneAtlas sells through two APIs (NOTES §1.7-1.8) and an account buys through one of them:
 
@@ -16,11 +18,10 @@ Hub STAC catalog lists open data and sells nothing.
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Callable, Mapping
 
 from harvest.ordering.desks.arlula import ArlulaDesk
-from harvest.ordering.desks.base import NotOrderable, OrderDesk
+from harvest.ordering.desks.base import OrderDesk
 from harvest.ordering.desks.oneatlas_data import KIND, DataApiDesk
 from harvest.ordering.desks.oneatlas_order import OrderApiDesk
 from harvest.ordering.desks.sentinelhub import SentinelHubImportDesk
@@ -32,7 +33,6 @@ from harvest.providers.settings import ArlulaSettings, OneAtlasSettings, Sentine
 
 log = logging.getLogger(__name__)
 
-PROVIDERS = ("oneatlas", "arlula", "sentinelhub-import")
 FLAVOURS = ("data", "order")
 FLAVOUR_VARIABLE = "ONEATLAS_ORDER_FLAVOUR"
 EMAIL_VARIABLE = "ONEATLAS_NOTIFICATION_EMAIL"
@@ -53,7 +53,8 @@ def oneatlas_flavour(client: OneAtlasClient, env: Mapping[str, str]) -> str:
     return "data" if KIND in (contract.get("offers") or []) else "order"
 
 
-def _oneatlas(env: Mapping[str, str], sandbox_url: str | None) -> OrderDesk:
+def oneatlas_desk(env: Mapping[str, str], sandbox_url: str | None) -> OrderDesk:
+    """OneAtlas's desk: data.api (credits) or order.api (EUR), as the account buys."""
     client = OneAtlasClient(OneAtlasSettings.from_env(env, sandbox_url))
     if oneatlas_flavour(client, env) == "data":
         return DataApiDesk(client)
@@ -64,39 +65,27 @@ def _oneatlas(env: Mapping[str, str], sandbox_url: str | None) -> OrderDesk:
     return OrderApiDesk(client, notification_email=email)
 
 
-def build_desk(provider: str, env: Mapping[str, str] | None = None, sandbox_url: str | None = None) -> OrderDesk:
-    """The order desk of `provider` ("oneatlas", "arlula" or "sentinelhub-import"), from the environment."""
-    env = os.environ if env is None else env
-    if provider == "oneatlas":
-        desk = _oneatlas(env, sandbox_url)
-    elif provider == "arlula":
-        settings = ArlulaSettings.from_env(env, sandbox_url)
-        if settings.api_version != "current":
-            raise ConfigurationError(
-                f"Arlula ordering uses the current API (orders, datasets, resources); unset ARLULA_API_VERSION "
-                f"(it is {settings.api_version!r})"
-            )
-        desk = ArlulaDesk(ArlulaClient(settings))
-    elif provider == "sentinelhub-import":
-        desk = SentinelHubImportDesk(SentinelHubClient(SentinelHubSettings.from_env(env, sandbox_url)))
-    elif provider == "sentinelhub-catalog":
-        raise NotOrderable(
-            "sentinelhub-catalog (the Sentinel Hub STAC catalog of open Sentinel-2 data) sells nothing: "
-            f"order through one of {', '.join(PROVIDERS)}"
+def arlula_desk(env: Mapping[str, str], sandbox_url: str | None) -> OrderDesk:
+    """Arlula's desk, on its current API (the 2020-12 API searches only)."""
+    settings = ArlulaSettings.from_env(env, sandbox_url)
+    if settings.api_version != "current":
+        raise ConfigurationError(
+            f"Arlula ordering uses the current API (orders, datasets, resources); unset ARLULA_API_VERSION "
+            f"(it is {settings.api_version!r})"
         )
-    else:
-        raise ValueError(f"unknown provider {provider!r}; orders go through one of {', '.join(PROVIDERS)}")
-    if desk.sandbox:
-        log.info("%s orders: no credentials in the environment, using the sandbox (%s)", provider, desk.describe())
-    return desk
+    return ArlulaDesk(ArlulaClient(settings))
+
+
+def sentinelhub_import_desk(env: Mapping[str, str], sandbox_url: str | None) -> OrderDesk:
+    """Sentinel Hub's third-party import desk (Airbus products, paid in quota km²)."""
+    return SentinelHubImportDesk(SentinelHubClient(SentinelHubSettings.from_env(env, sandbox_url)))
 
 
 class DeskSet:
     """The desks one run uses, opened on first use (one per provider) and closed together."""
 
-    def __init__(self, opener: Callable[[str], OrderDesk] | None = None, env: Mapping[str, str] | None = None,
-                 sandbox_url: str | None = None) -> None:  # fmt: skip
-        self._open = opener or (lambda provider: build_desk(provider, env, sandbox_url))
+    def __init__(self, opener: Callable[[str], OrderDesk]) -> None:
+        self._open = opener
         self._desks: dict[str, OrderDesk] = {}
 
     def __call__(self, provider: str) -> OrderDesk:

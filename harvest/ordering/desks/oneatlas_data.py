@@ -10,10 +10,11 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from harvest.delivery.deliverable import Deliverable
 from harvest.ordering.desks.base import ClientDesk, OrderingError, StatusWords, check_quote
 from harvest.ordering.desks.deliverables import probed
 from harvest.ordering.desks.oneatlas_products import ProductOptions
-from harvest.ordering.model import Deliverable, OrderRequest, ProviderOrder, ProviderStatus, Quote, Unit
+from harvest.ordering.model import OrderRequest, ProviderOrder, ProviderStatus, Quote, Unit
 from harvest.providers.oneatlas import OneAtlasClient
 
 KIND = "order.data.product"

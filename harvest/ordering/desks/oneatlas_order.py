@@ -16,10 +16,11 @@ import functools
 from decimal import Decimal
 from typing import Any
 
+from harvest.delivery.deliverable import Deliverable
 from harvest.ordering.desks.base import ClientDesk, NotOrderable, OrderingError, StatusWords, check_quote
 from harvest.ordering.desks.deliverables import probed
 from harvest.ordering.desks.oneatlas_products import ProductOptions
-from harvest.ordering.model import Deliverable, OrderRequest, ProviderOrder, ProviderStatus, Quote, Unit
+from harvest.ordering.model import OrderRequest, ProviderOrder, ProviderStatus, Quote, Unit
 from harvest.providers.errors import OutcomeUnknown
 from harvest.providers.oneatlas import OneAtlasClient
 from harvest.providers.oneatlas_wire import CatalogItem, Link

@@ -10,17 +10,35 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any, ClassVar, Literal, get_args
 
-from harvest.ordering.desks.base import InvalidOrderOptions, checked_options
+from pydantic import Field
+
+from harvest.ordering.desks.base import InvalidOrderOptions, StrictOptions, checked_options
 from harvest.ordering.model import OrderRequest
 
-DEFAULTS: Mapping[str, str] = {
-    "productType": "bundle",
-    "radiometricProcessing": "REFLECTANCE",
-    "imageFormat": "image/jp2",
-    "crsCode": "urn:ogc:def:crs:EPSG::4326",
-}
+ProductType = Literal["bundle", "pansharpened", "panchromatic", "multiSpectral", "bundle-fs", "pansharpened-fs"]
+Radiometry = Literal["REFLECTANCE", "DISPLAY"]
+ImageFormat = Literal["image/jp2", "image/geotiff"]
+
+
+class OneAtlasOptions(StrictOptions):
+    """OneAtlas product options, in the data.api vocabulary both ordering flavours are quoted with."""
+
+    productType: ProductType = "bundle"  # the provider's own spellings
+    radiometricProcessing: Radiometry = "REFLECTANCE"
+    imageFormat: ImageFormat = "image/jp2"
+    crsCode: Annotated[str, Field(pattern=r"^urn:ogc:def:crs:EPSG::\d+$")] = "urn:ogc:def:crs:EPSG::4326"
+
+    hints: ClassVar[Mapping[str, str]] = {
+        "productType": f"one of {', '.join(get_args(ProductType))}",
+        "radiometricProcessing": f"one of {', '.join(get_args(Radiometry))}",
+        "imageFormat": f"one of {', '.join(get_args(ImageFormat))}",
+        "crsCode": "an EPSG CRS URN such as urn:ogc:def:crs:EPSG::4326",
+    }
+
+
+DEFAULTS: Mapping[str, str] = OneAtlasOptions.defaults()
 # data.api value -> order.api option value
 _SPECTRAL = {"bundle": "bundle", "pansharpened": "pansharpened", "panchromatic": "panchromatic",
              "multiSpectral": "multispectral", "bundle-fs": "full_bundle", "pansharpened-fs": "full_pms"}  # fmt: skip

@@ -18,9 +18,17 @@ from typing import Any
 import shapely
 from shapely.geometry import shape
 
-from harvest.ordering.desks.base import ClientDesk, OrderingError, StatusWords, check_quote, checked_options
+from harvest.delivery.deliverable import Deliverable
+from harvest.ordering.desks.base import (
+    ClientDesk,
+    OrderingError,
+    StatusWords,
+    StrictOptions,
+    check_quote,
+    checked_options,
+)
 from harvest.ordering.desks.deliverables import probed
-from harvest.ordering.model import Deliverable, OrderRequest, ProviderOrder, ProviderStatus, Quote, Unit
+from harvest.ordering.model import OrderRequest, ProviderOrder, ProviderStatus, Quote, Unit
 from harvest.providers.errors import Conflict
 from harvest.providers.sentinelhub import CRS84, SentinelHubClient
 
@@ -37,6 +45,10 @@ STATUS = StatusWords(
     },
 )
 FILES_READY = frozenset({"DELIVERED", "PREPARING", "INGESTING", "DONE", "IMPORT_FAILED", "NON_INGESTIBLE"})
+
+
+class SentinelHubImportOptions(StrictOptions):
+    """Sentinel Hub's AIRBUS import takes no product options (productBundle is Planet's, not Airbus's)."""
 
 
 class SentinelHubImportDesk(ClientDesk[SentinelHubClient]):

@@ -21,6 +21,7 @@ from sqlalchemy import Engine, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
+from harvest.delivery.deliverable import Deliverable
 from harvest.ordering.ledger import spend
 from harvest.ordering.ledger.budgets import Budgets, check_month
 from harvest.ordering.ledger.columns import QUANTUM, exact_money
@@ -40,7 +41,7 @@ from harvest.ordering.ledger.states import ORDERED, REQUOTABLE, UNDECIDED, Order
 from harvest.ordering.ledger.tables import events, orders, owned_scenes
 from harvest.ordering.ledger.tables import files as files_table
 from harvest.ordering.ledger.urls import database_url, display, url_from_env
-from harvest.ordering.model import Deliverable, OrderRequest, ProviderStatus, Quote, Unit, order_key
+from harvest.ordering.model import OrderRequest, ProviderStatus, Quote, Unit, order_key
 
 Clock = Callable[[], datetime]
 SYSTEM = "harvest"  # the actor of what harvest does on its own (placing, tracking, landing)

@@ -9,8 +9,9 @@ from typing import Any
 
 from sqlalchemy import RowMapping
 
+from harvest.delivery.deliverable import Deliverable
 from harvest.ordering.ledger.states import OrderState
-from harvest.ordering.model import Deliverable, OrderRequest, ProviderStatus, Quote, Unit
+from harvest.ordering.model import OrderRequest, ProviderStatus, Quote, Unit
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 from starlette.routing import Route
 
+from harvest.providers.sandbox_endpoints import ARLULA_PREFIX
 from harvest.sandbox.app import ProviderMount, Sandbox
 from harvest.sandbox.arlula import downloads, listing, ordering, public, search, webhooks
 from harvest.sandbox.arlula.auth import api_test
@@ -38,5 +39,5 @@ def mounts(sandbox: Sandbox) -> list[ProviderMount]:
         ProviderMount(
             downloads.STORAGE_PREFIX, "arlula.storage", downloads.storage_routes(), downloads.fault_storage_error
         ),
-        ProviderMount("/arlula", "arlula", api_routes, fault_error),
+        ProviderMount(ARLULA_PREFIX, "arlula", api_routes, fault_error),
     ]

@@ -11,8 +11,8 @@ from collections.abc import Awaitable, Callable
 from starlette.requests import Request
 from starlette.responses import Response
 
+from harvest.providers.sandbox_endpoints import ARLULA_API_KEY, ARLULA_API_SECRET
 from harvest.sandbox.arlula.errors import error
-from harvest.sandbox.config import ARLULA_API_KEY, ARLULA_API_SECRET
 from harvest.sandbox.http import json_response
 
 Handler = Callable[[Request], Awaitable[Response]]

@@ -19,8 +19,9 @@ import shapely.wkt
 from shapely.geometry import Point, Polygon
 from shapely.geometry.base import BaseGeometry
 
+from harvest.catalog.geodesy import area_km2
 from harvest.sandbox.arlula.suppliers import Supplier
-from harvest.sandbox.world.geometry import KM_PER_DEG_LAT, KM_PER_DEG_LON_EQUATOR, area_km2, split_geometry
+from harvest.sandbox.world.geometry import KM_PER_DEG_LAT, KM_PER_DEG_LON_EQUATOR, split_geometry
 
 _WORLD = shapely.box(-180.0, -90.0, 180.0, 90.0)
 _GROWTH = 1.12

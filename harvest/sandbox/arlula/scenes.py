@@ -14,10 +14,11 @@ import numpy as np
 import shapely
 from shapely.geometry import Polygon
 
+from harvest.catalog.geodesy import area_km2
 from harvest.sandbox.arlula.suppliers import Supplier, supplier_of
 from harvest.sandbox.oneatlas.items import ItemFacts
 from harvest.sandbox.world.generate import Acquisitions
-from harvest.sandbox.world.geometry import area_km2, wrap_lon
+from harvest.sandbox.world.geometry import wrap_lon
 from harvest.sandbox.world.sensors import SENSORS
 from harvest.sandbox.world.world import World
 from harvest.timestamps import NS_PER_DAY

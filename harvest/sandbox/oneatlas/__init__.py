@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from harvest.providers.sandbox_endpoints import ONEATLAS_PREFIXES
 from harvest.sandbox.app import ProviderMount, Sandbox
 from harvest.sandbox.oneatlas import access, auth, data_api, order_api, search
 from harvest.sandbox.oneatlas.errors import fault_api_error, fault_order_api_error
@@ -13,11 +14,11 @@ def mounts(sandbox: Sandbox) -> list[ProviderMount]:
     """Each OneAtlas host under its own prefix and fault group."""
     del sandbox
     return [
-        ProviderMount("/oneatlas/auth", "oneatlas.auth", auth.routes(), fault_api_error),
-        ProviderMount("/oneatlas/search", "oneatlas.search", search.routes(), fault_api_error),
-        ProviderMount("/oneatlas/data", "oneatlas.data", data_api.routes(), fault_api_error),
-        ProviderMount("/oneatlas/order", "oneatlas.order", order_api.routes(), fault_order_api_error),
-        ProviderMount("/oneatlas/access", "oneatlas.access", access.routes(), fault_api_error),
+        ProviderMount(ONEATLAS_PREFIXES["auth"], "oneatlas.auth", auth.routes(), fault_api_error),
+        ProviderMount(ONEATLAS_PREFIXES["search"], "oneatlas.search", search.routes(), fault_api_error),
+        ProviderMount(ONEATLAS_PREFIXES["data"], "oneatlas.data", data_api.routes(), fault_api_error),
+        ProviderMount(ONEATLAS_PREFIXES["order"], "oneatlas.order", order_api.routes(), fault_order_api_error),
+        ProviderMount(ONEATLAS_PREFIXES["access"], "oneatlas.access", access.routes(), fault_api_error),
     ]
 
 

@@ -10,11 +10,12 @@ import shapely
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
+from harvest.catalog.geodesy import area_km2
 from harvest.sandbox.app import Sandbox
 from harvest.sandbox.oneatlas.lookup import CatalogItem, public_item
 from harvest.sandbox.oneatlas.workspace import delivered_item_id
 from harvest.sandbox.products import Member, ProductStore, dimap_members
-from harvest.sandbox.world.geometry import area_km2, split_geometry
+from harvest.sandbox.world.geometry import split_geometry
 from harvest.timestamps import NS_PER_S
 
 CREDITS_PER_KM2 = {"PHR": 10, "PNEO": 16, "SPOT": 3}  # data.api: 377 credits for 37.75 km² (seed 002)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from harvest.providers.sandbox_endpoints import SENTINELHUB_PREFIX
 from harvest.sandbox.app import ProviderMount, Sandbox
 from harvest.sandbox.sentinelhub import archives, auth, catalog, deliveries, orders, quotas, search
 from harvest.sandbox.sentinelhub.errors import fault_error
@@ -17,8 +18,10 @@ def mounts(sandbox: Sandbox) -> list[ProviderMount]:
     return [
         ProviderMount(auth.KEYCLOAK_PREFIX, "sentinelhub.auth", auth.keycloak_routes(), fault_error, True),
         ProviderMount(auth.LEGACY_PREFIX, "sentinelhub.auth", auth.legacy_routes(), fault_error, True),
-        ProviderMount("/sentinelhub/api/v1/dataimport", "sentinelhub.tpdi", tpdi, fault_error, True),
-        ProviderMount("/sentinelhub/api/v1/catalog", "sentinelhub.catalog", catalog.routes(), fault_error, True),
+        ProviderMount(f"{SENTINELHUB_PREFIX}/api/v1/dataimport", "sentinelhub.tpdi", tpdi, fault_error, True),
+        ProviderMount(
+            f"{SENTINELHUB_PREFIX}/api/v1/catalog", "sentinelhub.catalog", catalog.routes(), fault_error, True
+        ),
     ]
 
 

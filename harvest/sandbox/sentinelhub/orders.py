@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from harvest.catalog.geodesy import area_km2
 from harvest.sandbox.app import Sandbox, sandbox_of
 from harvest.sandbox.http import json_response
 from harvest.sandbox.oneatlas.query import RESULT_WINDOW
@@ -36,7 +37,6 @@ from harvest.sandbox.sentinelhub.ledger import (
 from harvest.sandbox.sentinelhub.lifecycle import ORDER_STATUSES
 from harvest.sandbox.sentinelhub.paging import binding, decode_token, parse_count, view_links
 from harvest.sandbox.sentinelhub.search import hits, sellable_item
-from harvest.sandbox.world.geometry import area_km2
 from harvest.sandbox.world.sensors import SENSORS
 
 ORDERS_PATH = "/sentinelhub/api/v1/dataimport/orders"

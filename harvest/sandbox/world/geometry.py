@@ -1,15 +1,13 @@
-"""Footprint construction, antimeridian handling and areas for the simulated world."""
+"""Footprint construction and antimeridian handling for the simulated world (areas: harvest.catalog.geodesy)."""
 
 from __future__ import annotations
 
 import numpy as np
 import shapely
-from pyproj import Geod
 from shapely.geometry.base import BaseGeometry
 
 KM_PER_DEG_LAT = 110.574
 KM_PER_DEG_LON_EQUATOR = 111.320
-_GEOD = Geod(ellps="WGS84")
 _WORLD = shapely.box(-180.0, -90.0, 180.0, 90.0)
 
 
@@ -74,16 +72,6 @@ def split_geometry(geometry: BaseGeometry) -> BaseGeometry:
             parts.extend(getattr(piece, "geoms", [piece]))
     polygons = [p for p in parts if p.geom_type == "Polygon"]
     return polygons[0] if len(polygons) == 1 else shapely.MultiPolygon(polygons)
-
-
-def area_km2(geometry: BaseGeometry) -> float:
-    """Geodesic area in square kilometres."""
-    total = 0.0
-    for part in getattr(geometry, "geoms", [geometry]):
-        if part.geom_type == "Polygon" and not part.is_empty:
-            area, _ = _GEOD.geometry_area_perimeter(shapely.geometry.polygon.orient(part))
-            total += abs(area)
-    return total / 1e6
 
 
 def bbox_of(corners: np.ndarray) -> np.ndarray:

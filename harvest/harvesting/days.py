@@ -18,9 +18,9 @@ import pyarrow as pa
 from harvest.aoi_rules import NoUsableAoiError
 from harvest.aois import Aoi
 from harvest.catalog.store import CatalogStore
-from harvest.changes import acquisition_days
+from harvest.harvesting.changes import acquisition_days
+from harvest.harvesting.sources import SceneSource, Window
 from harvest.providers.http import RequestStats
-from harvest.sources import SceneSource, Window
 
 # consecutive days searched at once (then split by acquisition day)
 CHUNK_DAYS = 31

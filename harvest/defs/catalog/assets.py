@@ -7,38 +7,18 @@ import dagster as dg
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from harvest import registry
 from harvest.aois import AoiFileError
 from harvest.catalog import checks
 from harvest.catalog.schema import DESCRIPTIONS, SCENE_SCHEMA
 from harvest.catalog.store import UNIFIED, CatalogStore
 from harvest.catalog.unify import unify
-from harvest.defs.partitions import catalog_days
+from harvest.defs.catalog.partitions import catalog_days
+from harvest.defs.pools import UNIFY_POOL
 from harvest.defs.resources import HarvestResource
-from harvest.harvesting import days_between, harvest_days
-from harvest.sources import PROVIDERS
+from harvest.harvesting.days import DayResult, days_between, harvest_days
 
-ASSET_NAMES = {
-    "oneatlas": "oneatlas_scenes",
-    "arlula": "arlula_scenes",
-    "sentinelhub-import": "sentinelhub_import_scenes",
-    "sentinelhub-catalog": "sentinelhub_catalog_scenes",
-}
-SCENE_CATALOG = "scene_catalog"
-DESCRIPTIONS_BY_PROVIDER = {
-    "oneatlas": "OneAtlas archive scenes (Pléiades, Pléiades Neo, SPOT) over the AOIs, a GeoParquet file a day.",
-    "arlula": "Arlula marketplace scenes over the AOIs with each AOI's price, a GeoParquet file a day.",
-    "sentinelhub-import": "Pléiades and SPOT products offered by Sentinel Hub import, a GeoParquet file a day.",
-    "sentinelhub-catalog": "Sentinel-2 L2A items from Sentinel Hub's STAC catalog over the AOIs, a file a day.",
-}
-# how old the newest scene may be before the catalog counts as stale (revisit times differ)
-MAX_AGE = {
-    "oneatlas": timedelta(days=3),
-    "arlula": timedelta(days=7),
-    "sentinelhub-import": timedelta(days=3),
-    "sentinelhub-catalog": timedelta(days=10),
-}
-# one unification of a day at a time, so the last one to run has seen every provider's newest file
-UNIFY_POOL = "catalog-unify"
+SCENE_CATALOG = UNIFIED  # the unified catalog asset is named after its folder
 CHECKS = ("schema", "unique_scenes", "valid_footprints", "footprints_meet_aois", "freshness")
 
 COLUMN_SCHEMA = dg.TableSchema(
@@ -72,7 +52,7 @@ def _check_results(
         "unique_scenes": checks.unique_scenes(table),
         "valid_footprints": checks.valid_footprints(table),
         "footprints_meet_aois": checks.footprints_meet_aois(table, aois),
-        "freshness": checks.fresh(_newest_acquisition(store, provider), now, MAX_AGE[provider]),
+        "freshness": checks.fresh(_newest_acquisition(store, provider), now, registry.get(provider).max_age),
     }
     return check_results(name, outcomes, warn_only=frozenset({"freshness"}))
 
@@ -94,16 +74,16 @@ def check_results(
     ]
 
 
-def build_provider_asset(provider: str) -> dg.AssetsDefinition:
+def build_provider_asset(source: registry.ProviderSource) -> dg.AssetsDefinition:
     """The catalog asset of one provider source."""
-    name = ASSET_NAMES[provider]
+    name, provider = source.asset, source.id
 
     @dg.asset(
         name=name,
-        description=DESCRIPTIONS_BY_PROVIDER[provider],
+        description=source.description,
         partitions_def=catalog_days,
         backfill_policy=dg.BackfillPolicy.single_run(),
-        pool=f"provider-{provider}",
+        pool=source.pool,
         group_name="catalog",
         kinds={"geoparquet"},
         check_specs=[dg.AssetCheckSpec(check, asset=name) for check in CHECKS],
@@ -121,7 +101,7 @@ def build_provider_asset(provider: str) -> dg.AssetsDefinition:
         source = harvest.source(provider)
         context.log.info(f"harvesting {len(days)} day(s) from {source.describe()} over {len(selected.aois)} AOI(s)")
 
-        def on_day(result) -> None:
+        def on_day(result: DayResult) -> None:
             context.log.info(f"{result.day}: {result.scenes} scene(s) -> {result.path}")
             harvest.day_done(result)
 
@@ -150,23 +130,15 @@ def build_provider_asset(provider: str) -> dg.AssetsDefinition:
     return provider_scenes
 
 
-oneatlas_scenes = build_provider_asset("oneatlas")
-arlula_scenes = build_provider_asset("arlula")
-sentinelhub_import_scenes = build_provider_asset("sentinelhub-import")
-sentinelhub_catalog_scenes = build_provider_asset("sentinelhub-catalog")
-provider_assets = {
-    "oneatlas": oneatlas_scenes,
-    "arlula": arlula_scenes,
-    "sentinelhub-import": sentinelhub_import_scenes,
-    "sentinelhub-catalog": sentinelhub_catalog_scenes,
-}
+provider_assets = {source.id: build_provider_asset(source) for source in registry.SOURCES}
+every_provider_asset = list(provider_assets.values())  # a list, so that the defs loader finds them
 
 
 @dg.asset(
     name=SCENE_CATALOG,
     partitions_def=catalog_days,
     backfill_policy=dg.BackfillPolicy.single_run(),
-    deps=[ASSET_NAMES[p] for p in PROVIDERS],
+    deps=[source.asset for source in registry.SOURCES],
     pool=UNIFY_POOL,
     group_name="catalog",
     kinds={"geoparquet"},
@@ -178,7 +150,7 @@ def scene_catalog(context: dg.AssetExecutionContext, harvest: HarvestResource) -
     paths, offers, acquisitions, shared = [], 0, 0, 0
     by_provider: dict[str, int] = {}
     for day in _days(context):
-        table, summary = unify([store.read_day(provider, day) for provider in PROVIDERS])
+        table, summary = unify([store.read_day(provider, day) for provider in registry.IDS])
         written = store.write_day(UNIFIED, day, table)
         paths.append(written.path)
         offers += summary.offers

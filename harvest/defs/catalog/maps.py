@@ -14,9 +14,9 @@ from harvest.catalog.query import CatalogQuery
 from harvest.catalog.reader import read_catalog
 from harvest.catalog.schema import SCENE_SCHEMA
 from harvest.catalog.store import UNIFIED
-from harvest.defs.catalog import SCENE_CATALOG
+from harvest.defs.catalog.assets import SCENE_CATALOG
 from harvest.defs.resources import HarvestResource
-from harvest.harvesting import days_between
+from harvest.harvesting.days import days_between
 
 COVERAGE_MAPS = "coverage_maps"
 MAPS_FOLDER = "maps"  # under the data directory: maps/<aoi id>.html and .png

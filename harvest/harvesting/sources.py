@@ -2,15 +2,14 @@
 
 A source answers one question — the scenes acquired in a time window over some AOIs — with one
 row per scene (`aoi_ids` lists every AOI it covers). OneAtlas also answers "what changed since
-this update instant", the question its sensor asks. Built from the environment: a provider
-without credentials is the built-in sandbox, and its rows say so (`sandbox` column).
+this update instant", the question its sensor asks. A source is built by the provider registry
+(`harvest.registry.open_source`) from a client and the normaliser that turns the client's answers
+into rows: a provider without credentials is the built-in sandbox, and its rows say so (`sandbox`).
 """
 
 from __future__ import annotations
 
-import logging
-import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -21,20 +20,13 @@ import shapely
 from harvest.aois import Aoi
 from harvest.catalog.footprints import footprint_from_geojson
 from harvest.catalog.merge import merge_scene_rows
-from harvest.catalog.normalize.arlula import arlula_scenes
-from harvest.catalog.normalize.oneatlas import oneatlas_scenes
-from harvest.catalog.normalize.sentinelhub import catalog_scenes, import_scenes
 from harvest.providers.arlula import ArlulaClient
 from harvest.providers.http import RequestStats
 from harvest.providers.oneatlas import OneAtlasClient
 from harvest.providers.oneatlas_wire import CatalogItem
 from harvest.providers.sentinelhub import SentinelHubClient
-from harvest.providers.settings import ArlulaSettings, OneAtlasSettings, SentinelHubSettings
 from harvest.timestamps import InvalidTimestamp, format_millis, from_datetime, parse_ns
 
-log = logging.getLogger(__name__)
-
-PROVIDERS = ("oneatlas", "arlula", "sentinelhub-import", "sentinelhub-catalog")
 IMPORT_CONSTELLATIONS = ("PHR", "SPOT")
 CATALOG_COLLECTION = "sentinel-2-l2a"
 
@@ -60,6 +52,22 @@ class Window:
     def last_ms(self) -> str:
         """The last millisecond inside the window (providers' ranges include both ends)."""
         return format_millis(from_datetime(self.end) - 1_000_000)
+
+
+class ItemNormaliser(Protocol):
+    """Turns a provider's items over some AOIs into scene-catalog rows."""
+
+    def __call__(self, items: Iterable[Any], /, *, sandbox: bool, aoi_ids: list[str] | None = None) -> pa.RecordBatch:
+        """One record batch of rows, each listing the AOIs it was found over."""
+        ...
+
+
+class OfferNormaliser(Protocol):
+    """Turns each AOI's offers (AOI id, results) into scene-catalog rows (Arlula prices per AOI)."""
+
+    def __call__(
+        self, per_aoi: Sequence[tuple[str, Sequence[Mapping[str, Any]]]], *, sandbox: bool
+    ) -> pa.RecordBatch: ...
 
 
 class SceneSource(Protocol):
@@ -103,13 +111,17 @@ class OneAtlasSource(_ClientSource):
     provider = "oneatlas"
     client: OneAtlasClient
 
+    def __init__(self, client: OneAtlasClient, normalise: ItemNormaliser) -> None:
+        super().__init__(client)
+        self.normalise = normalise
+
     def scenes(self, aois: Sequence[Aoi], window: Window) -> pa.Table:
         batches = []
         for aoi in aois:
             items = self.client.walk(
                 {"geometry": aoi.geojson()}, field="acquisitionDate", since=window.first_ms, until=window.last_ms
             )
-            batches.append(oneatlas_scenes(items, sandbox=self.sandbox, aoi_ids=[aoi.id]))
+            batches.append(self.normalise(items, sandbox=self.sandbox, aoi_ids=[aoi.id]))
         return merge_scene_rows(batches)
 
     def changed_since(
@@ -124,10 +136,10 @@ class OneAtlasSource(_ClientSource):
         for item in self.client.walk(query, field="lastUpdateDate", since=since):
             pending.append(item)
             if len(pending) >= page_batch:
-                yield oneatlas_scenes(pending, sandbox=self.sandbox)
+                yield self.normalise(pending, sandbox=self.sandbox)
                 pending = []
         if pending:
-            yield oneatlas_scenes(pending, sandbox=self.sandbox)
+            yield self.normalise(pending, sandbox=self.sandbox)
 
     def deleted_since(self, since: str) -> list[dict[str, Any]]:
         return list(self.client.deleted_since(since))
@@ -139,6 +151,10 @@ class ArlulaSource(_ClientSource):
     provider = "arlula"
     client: ArlulaClient
 
+    def __init__(self, client: ArlulaClient, normalise: OfferNormaliser) -> None:
+        super().__init__(client)
+        self.normalise = normalise
+
     def scenes(self, aois: Sequence[Aoi], window: Window) -> pa.Table:
         start, end = window.start.date(), (window.end - timedelta(microseconds=1)).date()
         first, last = from_datetime(window.start), from_datetime(window.end)
@@ -147,7 +163,7 @@ class ArlulaSource(_ClientSource):
             results = self.client.search(start=start, end=end, geometry=aoi.geometry)
             kept = [r for r in results if _inside(r.get("date"), first, last) and _covers(r, aoi)]
             per_aoi.append((aoi.id, kept))
-        return merge_scene_rows([arlula_scenes(per_aoi, sandbox=self.sandbox)])
+        return merge_scene_rows([self.normalise(per_aoi, sandbox=self.sandbox)])
 
 
 def _inside(moment: str | None, first_ns: int, end_ns: int) -> bool:
@@ -172,6 +188,10 @@ class SentinelHubImportSource(_ClientSource):
     provider = "sentinelhub-import"
     client: SentinelHubClient
 
+    def __init__(self, client: SentinelHubClient, normalise: ItemNormaliser) -> None:
+        super().__init__(client)
+        self.normalise = normalise
+
     def scenes(self, aois: Sequence[Aoi], window: Window) -> pa.Table:
         batches = []
         for aoi in aois:
@@ -182,7 +202,7 @@ class SentinelHubImportSource(_ClientSource):
                     time_from=window.first_ms,
                     time_to=window.last_ms,
                 )
-                batches.append(import_scenes(features, sandbox=self.sandbox, aoi_ids=[aoi.id]))
+                batches.append(self.normalise(features, sandbox=self.sandbox, aoi_ids=[aoi.id]))
         return merge_scene_rows(batches)
 
 
@@ -192,8 +212,11 @@ class SentinelHubCatalogSource(_ClientSource):
     provider = "sentinelhub-catalog"
     client: SentinelHubClient
 
-    def __init__(self, client: SentinelHubClient, collection: str = CATALOG_COLLECTION) -> None:
+    def __init__(
+        self, client: SentinelHubClient, normalise: ItemNormaliser, collection: str = CATALOG_COLLECTION
+    ) -> None:
         super().__init__(client)
+        self.normalise = normalise
         self.collection = collection
 
     def scenes(self, aois: Sequence[Aoi], window: Window) -> pa.Table:
@@ -202,23 +225,5 @@ class SentinelHubCatalogSource(_ClientSource):
             items = self.client.catalog_search(
                 collection=self.collection, start=window.first_ms, end=window.last_ms, geometry=aoi.geometry
             )
-            batches.append(catalog_scenes(items, sandbox=self.sandbox, aoi_ids=[aoi.id]))
+            batches.append(self.normalise(items, sandbox=self.sandbox, aoi_ids=[aoi.id]))
         return merge_scene_rows(batches)
-
-
-def build_source(provider: str, env: Mapping[str, str] | None = None, sandbox_url: str | None = None) -> SceneSource:
-    """The source for one provider, configured from the environment (the sandbox without credentials)."""
-    env = os.environ if env is None else env
-    if provider == "oneatlas":
-        source: SceneSource = OneAtlasSource(OneAtlasClient(OneAtlasSettings.from_env(env, sandbox_url)))
-    elif provider == "arlula":
-        source = ArlulaSource(ArlulaClient(ArlulaSettings.from_env(env, sandbox_url)))
-    elif provider == "sentinelhub-import":
-        source = SentinelHubImportSource(SentinelHubClient(SentinelHubSettings.from_env(env, sandbox_url)))
-    elif provider == "sentinelhub-catalog":
-        source = SentinelHubCatalogSource(SentinelHubClient(SentinelHubSettings.from_env(env, sandbox_url)))
-    else:
-        raise ValueError(f"unknown provider {provider!r}; one of {', '.join(PROVIDERS)}")
-    if source.sandbox:
-        log.info("%s: no credentials in the environment, using the sandbox (%s)", provider, source.describe())
-    return source

@@ -14,7 +14,7 @@ import pyarrow as pa
 
 from harvest.aois import Aoi
 from harvest.catalog.store import CatalogStore
-from harvest.changes import (
+from harvest.harvesting.changes import (
     UpdateCursor,
     changed_fingerprints,
     day_fingerprints,
@@ -22,9 +22,9 @@ from harvest.changes import (
     short_digest,
     updated_days,
 )
-from harvest.harvesting import days_between
+from harvest.harvesting.days import days_between
+from harvest.harvesting.sources import OneAtlasSource, SceneSource, Window
 from harvest.providers.http import RequestStats
-from harvest.sources import OneAtlasSource, SceneSource, Window
 
 # scenes can become searchable some time after their lastUpdateDate: re-read this much before the cursor
 UPDATE_OVERLAP = timedelta(minutes=10)

@@ -4,8 +4,9 @@ from datetime import timedelta
 
 import dagster as dg
 
-from harvest.defs.catalog import ASSET_NAMES, SCENE_CATALOG
-from harvest.defs.partitions import PARTITION_RANGE_END_TAG, PARTITION_RANGE_START_TAG
+from harvest import registry
+from harvest.defs.catalog.assets import SCENE_CATALOG
+from harvest.defs.catalog.partitions import PARTITION_RANGE_END_TAG, PARTITION_RANGE_START_TAG
 from harvest.defs.resources import HarvestResource
 
 RECONCILE_DAYS = 3
@@ -15,7 +16,7 @@ RECONCILE_DAYS = 3
     name="catalog_reconciliation",
     cron_schedule="30 2 * * *",
     execution_timezone="UTC",
-    target=dg.AssetSelection.assets(*ASSET_NAMES.values(), SCENE_CATALOG),
+    target=dg.AssetSelection.assets(*(source.asset for source in registry.SOURCES), SCENE_CATALOG),
     default_status=dg.DefaultScheduleStatus.RUNNING,
     description=f"Every night, re-harvests the last {RECONCILE_DAYS} acquisition days of every provider.",
 )
@@ -27,9 +28,9 @@ def catalog_reconciliation(context: dg.ScheduleEvaluationContext, harvest: Harve
     tags = {PARTITION_RANGE_START_TAG: first.isoformat(), PARTITION_RANGE_END_TAG: last.isoformat()}
     return [
         dg.RunRequest(
-            run_key=f"{provider}:{first}..{last}",
-            asset_selection=[dg.AssetKey(asset), dg.AssetKey(SCENE_CATALOG)],
+            run_key=f"{source.id}:{first}..{last}",
+            asset_selection=[dg.AssetKey(source.asset), dg.AssetKey(SCENE_CATALOG)],
             tags=tags,
         )
-        for provider, asset in ASSET_NAMES.items()
+        for source in registry.SOURCES
     ]

@@ -1,0 +1,1 @@
+"""The catalog in Dagster: provider assets, the unified catalog, coverage maps, their sensors, jobs and schedule."""

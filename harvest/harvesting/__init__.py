@@ -1,0 +1,1 @@
+"""Harvesting without Dagster: scene sources, days written to the catalog, the sensors' change detection."""
