@@ -14,12 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from harvest import registry
-from harvest.aois import Aoi, AoiFileError, AoiProblem, AoiSet
+from harvest.aois import Aoi, AoiProblem, AoiSet, NoUsableAoiError
 from harvest.catalog.geodesy import area_km2
-
-
-class NoUsableAoiError(AoiFileError):
-    """No AOI of the file can be harvested for a provider (the reasons are in the message)."""
 
 
 @dataclass(frozen=True)

@@ -70,6 +70,10 @@ class AoiFileError(ValueError):
     """The AOI file as a whole cannot be used."""
 
 
+class NoUsableAoiError(AoiFileError):
+    """No AOI of the file can be harvested for a provider (the reasons are in the message)."""
+
+
 @dataclass(frozen=True)
 class AoiSet:
     """The AOIs that loaded, and the problems of those that did not."""

@@ -35,11 +35,11 @@ if TYPE_CHECKING:
     from sqlalchemy.exc import DBAPIError
 
     from harvest.aois import AoiSet
+    from harvest.buying.policy import PolicySet
     from harvest.catalog.store import CatalogStore
     from harvest.ordering.desks import DeskSet
     from harvest.ordering.ledger import Budgets, Ledger, LedgerEvent, OrderRow, OrderState
     from harvest.ordering.placing import Placement
-    from harvest.ordering.policy import PolicySet
     from harvest.ordering.tracking import TrackReport
 
 LIST_FORMATS = ("table", "csv", "json")
@@ -165,11 +165,11 @@ def quote(start: datetime, end: datetime, aoi_ids: tuple[str, ...]) -> None:
     Exit status 1 when there were candidates and not one could be quoted; candidates some provider
     could not quote are a warning (the others are decided; quoting again asks for them).
     """
+    from harvest.buying.candidates import read_candidates
+    from harvest.buying.quoting import candidates_path, quote_day
     from harvest.catalog.damage import DamagedFileError
     from harvest.catalog.store import UNIFIED, CatalogStore
     from harvest.harvesting.days import days_between
-    from harvest.ordering.candidates import read_candidates
-    from harvest.ordering.quoting import candidates_path, quote_day
 
     first, last = start.date(), end.date()
     if last < first:
@@ -294,8 +294,8 @@ def _day_text(day: date | None) -> str | None:
 
 
 def _decision_word(state: OrderState, by: str) -> str:
+    from harvest.buying.quoting import AUTO
     from harvest.ordering.ledger import OrderState
-    from harvest.ordering.quoting import AUTO
 
     if state is OrderState.APPROVED:
         return "auto-approved" if by.startswith(AUTO) else "approved"
@@ -425,9 +425,9 @@ def place(keys: tuple[str, ...], limit: int | None) -> None:
     otherwise, including orders over budget, not approved, dry runs and orders whose outcome is
     still unknown (left `placing`: `harvest orders status --refresh` reconciles them with the provider).
     """
+    from harvest.buying.quoting import budgets_from
     from harvest.ordering.ledger import OrderState
     from harvest.ordering.placing import ALLOW_SPEND_VARIABLE, Outcome, Placer, spending_allowed
-    from harvest.ordering.quoting import budgets_from
     from harvest.providers.errors import ClientError, ProviderError
 
     policies = _policies(_aoi_set())
@@ -540,8 +540,8 @@ def status(key: str | None, refresh: bool, landing: bool, month: str | None) -> 
 
 def _budgets(aoi_set: AoiSet) -> Budgets | None:
     """The budgets from the policies, or None (with a warning) when the policy file cannot be used."""
-    from harvest.ordering.policy import PolicyError, load_policies
-    from harvest.ordering.quoting import budgets_from
+    from harvest.buying.policy import PolicyError, load_policies
+    from harvest.buying.quoting import budgets_from
 
     try:
         return budgets_from(load_policies(aoi_set))
@@ -791,7 +791,7 @@ def _chosen_aois(aoi_set: AoiSet, aoi_ids: Sequence[str]) -> list[Any]:
 
 def _policies(aoi_set: AoiSet) -> PolicySet:
     """The ordering policies; problems with single AOIs as warnings, an unusable file as an error."""
-    from harvest.ordering.policy import PolicyError, load_policies
+    from harvest.buying.policy import PolicyError, load_policies
 
     try:
         policies = load_policies(aoi_set)

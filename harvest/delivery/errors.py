@@ -30,16 +30,7 @@ class DeliveryExpired(Gone):
     @classmethod
     def from_gone(cls, error: Gone) -> DeliveryExpired:
         """The same provider answer, told as an expired delivery."""
-        return cls(
-            error.provider,
-            f"delivery expired: {error.message}",
-            status=error.status,
-            request_id=error.request_id,
-            method=error.method,
-            url=error.url,
-            code=error.code,
-            body=error.body,
-        )
+        return error.recast(cls, message=f"delivery expired: {error.message}")
 
 
 class ChecksumMismatch(DeliveryError):

@@ -15,8 +15,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from harvest.aoi_rules import NoUsableAoiError
-from harvest.aois import Aoi
+from harvest.aois import Aoi, NoUsableAoiError
 from harvest.catalog.store import CatalogStore
 from harvest.harvesting.changes import acquisition_days
 from harvest.harvesting.sources import SceneSource, Window

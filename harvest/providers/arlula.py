@@ -17,9 +17,8 @@ import orjson
 from shapely.geometry.base import BaseGeometry
 
 from harvest.providers.auth import BasicAuth
-from harvest.providers.http import ProviderHttp
+from harvest.providers.http import ProviderHttp, session_for
 from harvest.providers.paging import Listing, offset_pages
-from harvest.providers.ratelimit import RateLimiter
 from harvest.providers.settings import ArlulaSettings
 
 _FILENAME = re.compile(r'filename="([\w.\-]+)"')
@@ -58,14 +57,8 @@ class ArlulaClient:
     ) -> None:
         self.settings = settings
         self.days_per_search = days_per_search
-        limiter = RateLimiter(requests_per_s, burst=max(1, int(requests_per_s))) if requests_per_s else None
-        self.http = http or ProviderHttp(
-            "Arlula",
-            auth=BasicAuth(settings.api_key, settings.api_secret),
-            origins=settings.origins,
-            limits=settings.limits,
-            rate_limiter=limiter,
-        )
+        auth = BasicAuth(settings.api_key, settings.api_secret)
+        self.http = http or session_for("Arlula", auth, settings, requests_per_s=requests_per_s)
 
     def close(self) -> None:
         self.http.close()

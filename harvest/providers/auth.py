@@ -182,17 +182,7 @@ class TokenAuth:
                 "POST", self.token_url, data=self.form(), idempotent=True, authenticate=False, expected=(200,)
             )
         except (BadRequest, AuthenticationError, PermissionDenied) as exc:
-            raise AuthenticationError(
-                exc.provider,
-                exc.message,
-                status=exc.status,
-                request_id=exc.request_id,
-                method=exc.method,
-                url=exc.url,
-                hint=self.hint,
-                code=exc.code,
-                body=exc.body,
-            ) from exc
+            raise exc.recast(AuthenticationError, hint=self.hint) from exc
         try:
             body = response.json()
         except ValueError:

@@ -12,7 +12,7 @@ import json
 import re
 from dataclasses import dataclass
 from http import HTTPStatus
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import httpx
 
@@ -121,6 +121,24 @@ class ProviderError(Exception):
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (_rebuild, (type(self), dict(self.__dict__)))
+
+    def recast(self, cls: type[E], *, message: str | None = None, hint: str | None = None, **extra: Any) -> E:
+        """The same provider answer told as another kind of error: its status, request id, URL, code and body kept."""
+        return cls(
+            self.provider,
+            self.message if message is None else message,
+            status=self.status,
+            request_id=self.request_id,
+            method=self.method,
+            url=self.url,
+            hint=hint,
+            code=self.code,
+            body=self.body,
+            **extra,
+        )
+
+
+E = TypeVar("E", bound=ProviderError)
 
 
 class AuthenticationError(ProviderError):

@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 from datetime import UTC
 from email.utils import parsedate_to_datetime
 from types import TracebackType
-from typing import Any, Literal, Self
+from typing import Any, Literal, Protocol, Self
 
 import httpx
 
@@ -189,6 +189,35 @@ class _Counters:
             return RequestStats(
                 v["requests"], v["retries"], v["reauthentications"], v["transport_errors"], dict(self._statuses)
             )
+
+
+class Endpoints(Protocol):
+    """What a provider's settings tell its session: where credentials may go, and how large an answer may be."""
+
+    @property
+    def origins(self) -> frozenset[str]:
+        """The provider's configured hosts."""
+        ...
+
+    @property
+    def limits(self) -> ResponseLimits:
+        """Bounds on one answer."""
+        ...
+
+
+def session_for(
+    provider: str,
+    auth: Auth,
+    endpoints: Endpoints,
+    *,
+    requests_per_s: float | None,
+    retry: RetryPolicy | None = None,
+) -> ProviderHttp:
+    """A provider client's session: its credentials for its own hosts, its limits, paced to `requests_per_s`."""
+    limiter = RateLimiter(requests_per_s, burst=max(1, int(requests_per_s))) if requests_per_s else None
+    return ProviderHttp(
+        provider, auth=auth, origins=endpoints.origins, limits=endpoints.limits, rate_limiter=limiter, retry=retry
+    )
 
 
 def _describe(exc: httpx.TransportError) -> str:
@@ -525,17 +554,8 @@ class ProviderHttp:
         not_processed = status in (408, 429) or (status == 503 and retry_after is not None)
         if not repeatable and not not_processed:
             error = self._error(response, auth, reauthenticated, retry_after)
-            raise OutcomeUnknown(
-                self.provider,
-                f"{error.message} (HTTP {status} to a request that cannot safely be repeated)",
-                request=request,
-                status=status,
-                request_id=error.request_id,
-                method=error.method,
-                url=error.url,
-                code=error.code,
-                body=error.body,
-            )
+            message = f"{error.message} (HTTP {status} to a request that cannot safely be repeated)"
+            raise error.recast(OutcomeUnknown, message=message, request=request)
         if retries >= self.retry.max_retries:
             raise self._error(response, auth, reauthenticated, retry_after)
         if retry_after is not None and retry_after > 0:

@@ -19,11 +19,10 @@ import orjson
 
 from harvest.providers.auth import OneAtlasApiKeyAuth
 from harvest.providers.errors import ClientError
-from harvest.providers.http import ProviderHttp
+from harvest.providers.http import ProviderHttp, session_for
 from harvest.providers.oneatlas_window import RESULT_WINDOW, SearchWindow
 from harvest.providers.oneatlas_wire import CatalogItem, SearchPage, decode_search_page
 from harvest.providers.paging import InconsistentPage, Listing, offset_pages
-from harvest.providers.ratelimit import RateLimiter
 from harvest.providers.secrets import redact_logger
 from harvest.providers.settings import OneAtlasSettings
 from harvest.timestamps import format_millis, parse_ns
@@ -58,14 +57,8 @@ class OneAtlasClient:
             raise ValueError(f"page_size must be 1..{MAX_PAGE_SIZE}, got {page_size}")
         self.settings = settings
         self.page_size = page_size
-        limiter = RateLimiter(requests_per_s, burst=max(1, int(requests_per_s))) if requests_per_s else None
-        self.http = http or ProviderHttp(
-            "OneAtlas",
-            auth=OneAtlasApiKeyAuth(settings.api_key, settings.token_url),
-            origins=settings.origins,
-            limits=settings.limits,
-            rate_limiter=limiter,
-        )
+        auth = OneAtlasApiKeyAuth(settings.api_key, settings.token_url)
+        self.http = http or session_for("OneAtlas", auth, settings, requests_per_s=requests_per_s)
 
     def close(self) -> None:
         self.http.close()

@@ -18,10 +18,9 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from harvest.providers.auth import ClientCredentialsAuth
-from harvest.providers.http import ProviderHttp, RetryPolicy
+from harvest.providers.http import ProviderHttp, RetryPolicy, session_for
 from harvest.providers.oneatlas_wire import CatalogItem, ImportPage, decode_import_page
 from harvest.providers.paging import Listing, iter_pages
-from harvest.providers.ratelimit import RateLimiter
 from harvest.providers.settings import SentinelHubSettings
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
@@ -44,15 +43,9 @@ class SentinelHubClient:
         self.settings = settings
         self.import_page_size = import_page_size
         self.catalog_page_size = catalog_page_size
-        limiter = RateLimiter(requests_per_s, burst=max(1, int(requests_per_s))) if requests_per_s else None
-        self.http = http or ProviderHttp(
-            "Sentinel Hub",
-            auth=ClientCredentialsAuth(settings.client_id, settings.client_secret, settings.token_url),
-            origins=settings.origins,
-            limits=settings.limits,
-            rate_limiter=limiter,
-            retry=RetryPolicy(retry_after_unit="ms"),
-        )
+        auth = ClientCredentialsAuth(settings.client_id, settings.client_secret, settings.token_url)
+        retry = RetryPolicy(retry_after_unit="ms")  # Sentinel Hub's Retry-After is in milliseconds
+        self.http = http or session_for("Sentinel Hub", auth, settings, requests_per_s=requests_per_s, retry=retry)
 
     def close(self) -> None:
         self.http.close()

@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from harvest.sandbox.app import Sandbox, sandbox_of
+from harvest.sandbox.core import Sandbox, sandbox_of
 from harvest.sandbox.faults import FaultSpecError, parse_faults
 from harvest.sandbox.http import json_response, read_json
 from harvest.sandbox.truth import true_scenes

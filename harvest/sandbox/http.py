@@ -108,7 +108,7 @@ class Pacer:
 
 def _pacer(request: Request) -> Pacer | None:
     """A fresh pacer for one body, when the sandbox serving `request` has a download bandwidth."""
-    from harvest.sandbox.app import sandbox_of  # imported here: app imports this module
+    from harvest.sandbox.core import sandbox_of
 
     rate = sandbox_of(request).config.download_bandwidth_bytes_per_s
     return Pacer(rate) if rate else None

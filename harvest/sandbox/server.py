@@ -7,15 +7,16 @@ import contextlib
 import logging
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import uvicorn
 import uvloop
 
 from harvest.providers.sandbox_endpoints import client_environment
-from harvest.sandbox.app import Sandbox, build_app
+from harvest.sandbox.app import build_app
 from harvest.sandbox.config import SandboxConfig
+from harvest.sandbox.core import Sandbox
 
 log = logging.getLogger("harvest.sandbox")
 
@@ -72,7 +73,14 @@ async def _tick(sandbox: Sandbox) -> None:
                 log.exception("sandbox background hook failed")
 
 
-def serve_forever(config: SandboxConfig, host: str, port: int, *, on_ready=None, log_level: str = "warning") -> None:
+def serve_forever(
+    config: SandboxConfig,
+    host: str,
+    port: int,
+    *,
+    on_ready: Callable[[Sandbox], None] | None = None,
+    log_level: str = "warning",
+) -> None:
     """Run in the foreground until interrupted."""
     sandbox, sock = prepare(config, host, port)
     if on_ready is not None:

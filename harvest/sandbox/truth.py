@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 from shapely.geometry.base import BaseGeometry
 
-from harvest.sandbox.app import Sandbox
+from harvest.sandbox.core import Sandbox
 from harvest.sandbox.world.world import View
 
 PROVIDERS = ("oneatlas", "arlula", "sentinelhub-import", "sentinelhub-catalog")

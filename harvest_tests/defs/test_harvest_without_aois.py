@@ -9,8 +9,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from harvest.aoi_rules import NoUsableAoiError
-from harvest.aois import AoiFileError
+from harvest.aois import AoiFileError, NoUsableAoiError
 from harvest.catalog.store import CatalogStore
 from harvest.defs.catalog.assets import provider_assets
 from harvest.defs.catalog.sensors import sensors_by_provider

@@ -11,6 +11,8 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from harvest.buying.policy import load_policies
+from harvest.buying.quoting import budgets_from
 from harvest.defs.catalog.assets import provider_assets, scene_catalog
 from harvest.defs.catalog.partitions import PARTITION_RANGE_END_TAG, PARTITION_RANGE_START_TAG
 from harvest.defs.orders.assets import DELIVERIES, deliveries, order_candidates
@@ -21,8 +23,6 @@ from harvest.defs.resources import HarvestResource, OrderingResource
 from harvest.delivery.manifest import read_manifest
 from harvest.ordering.ledger import Ledger
 from harvest.ordering.ledger.states import OrderState
-from harvest.ordering.policy import load_policies
-from harvest.ordering.quoting import budgets_from
 from harvest.sandbox.server import RunningSandbox
 from harvest_tests.conftest import advance
 from harvest_tests.defs.test_sensors import resource_for

@@ -22,8 +22,8 @@ import httpx
 from shapely.geometry import Polygon, shape
 
 from harvest.aois import load_aois
+from harvest.buying.candidates import UNORDERABLE_LEVELS
 from harvest.harvesting.sources import Window
-from harvest.ordering.candidates import UNORDERABLE_LEVELS
 from harvest.ordering.desks.base import OrderDesk
 from harvest.ordering.desks.factory import DeskSet
 from harvest.ordering.ledger import Budgets, Ledger, LedgerEvent

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import dagster as dg
 
+from harvest.buying.quoting import quote_day
 from harvest.catalog.store import UNIFIED
 from harvest.defs.catalog.assets import SCENE_CATALOG
 from harvest.defs.catalog.partitions import catalog_days
@@ -19,7 +20,6 @@ from harvest.delivery.limits import size_limit
 from harvest.harvesting.days import days_between
 from harvest.ordering.landing import DELIVERIES_FOLDER, land
 from harvest.ordering.ledger.states import OrderState
-from harvest.ordering.quoting import quote_day
 
 ORDER_CANDIDATES = "order_candidates"
 DELIVERIES = DELIVERIES_FOLDER  # the deliveries asset is named after its folder

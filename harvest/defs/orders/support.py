@@ -3,12 +3,12 @@
 import dagster as dg
 
 from harvest.aois import AoiSet
+from harvest.buying.policy import PolicyError, PolicySet, load_policies
+from harvest.buying.quoting import budgets_from
 from harvest.defs.resources import HarvestResource, OrderingResource
 from harvest.ordering.desks.factory import DeskSet
 from harvest.ordering.ledger import Ledger
 from harvest.ordering.placing import Placer
-from harvest.ordering.policy import PolicyError, PolicySet, load_policies
-from harvest.ordering.quoting import budgets_from
 
 
 def policies_or_fail(harvest: HarvestResource) -> tuple[AoiSet, PolicySet]:

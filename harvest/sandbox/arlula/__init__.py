@@ -10,11 +10,11 @@ import numpy as np
 from starlette.routing import Route
 
 from harvest.providers.sandbox_endpoints import ARLULA_PREFIX
-from harvest.sandbox.app import ProviderMount, Sandbox
 from harvest.sandbox.arlula import downloads, listing, ordering, public, search, webhooks
 from harvest.sandbox.arlula.auth import api_test
 from harvest.sandbox.arlula.errors import fault_error
 from harvest.sandbox.arlula.scenes import scene_ids
+from harvest.sandbox.core import ProviderMount, Sandbox
 
 __all__ = ["mounts", "truth_ids"]
 

@@ -7,12 +7,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from harvest.sandbox.app import Sandbox
 from harvest.sandbox.arlula import scenes as facts
 from harvest.sandbox.arlula.ordering_ids import OrderingCodec, OrderingGrant, rings_of
 from harvest.sandbox.arlula.overlap import COVR, Overlap, compute_overlap
 from harvest.sandbox.arlula.query import ArchiveQuery
 from harvest.sandbox.arlula.scenes import Scene
+from harvest.sandbox.core import Sandbox
 from harvest.sandbox.world.ids import IdCodec
 from harvest.timestamps import NS_PER_DAY, day_start_ns
 

@@ -23,11 +23,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from harvest.sandbox.app import Sandbox, sandbox_of
 from harvest.sandbox.arlula.auth import authenticated
 from harvest.sandbox.arlula.errors import error
 from harvest.sandbox.arlula.files import resource_md5, resource_path
 from harvest.sandbox.arlula.orders import Progress, dataset_progress, find_resource
+from harvest.sandbox.core import Sandbox, sandbox_of
 from harvest.sandbox.http import file_response
 from harvest.timestamps import NS_PER_S
 

@@ -14,11 +14,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from harvest.sandbox.app import Sandbox, sandbox_of
 from harvest.sandbox.arlula.auth import authenticated
 from harvest.sandbox.arlula.errors import error
 from harvest.sandbox.arlula.orders import DATASETS, ORDERS, dataset_progress, datasets_of, find_resource, newest_first
 from harvest.sandbox.arlula.representations import dataset_json, legacy_order_json, order_json, resource_json
+from harvest.sandbox.core import Sandbox, sandbox_of
 from harvest.sandbox.http import json_response
 
 DEFAULT_PAGE_SIZE = 20

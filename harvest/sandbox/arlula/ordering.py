@@ -16,7 +16,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from harvest.sandbox.app import Sandbox, sandbox_of
 from harvest.sandbox.arlula.auth import authenticated
 from harvest.sandbox.arlula.catalog import ordering_codec
 from harvest.sandbox.arlula.errors import error
@@ -31,6 +30,7 @@ from harvest.sandbox.arlula.suppliers import (
     seat_pricing,
     total_price,
 )
+from harvest.sandbox.core import Sandbox, sandbox_of
 from harvest.sandbox.http import json_response, read_json
 
 

@@ -12,11 +12,11 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from harvest.sandbox.app import Sandbox
 from harvest.sandbox.arlula.files import resource_specs
 from harvest.sandbox.arlula.ordering_ids import OrderingGrant
 from harvest.sandbox.arlula.scenes import Scene, ring_json
 from harvest.sandbox.arlula.suppliers import Bundle, License
+from harvest.sandbox.core import Sandbox
 from harvest.timestamps import NS_PER_DAY, NS_PER_S
 
 ORDERS = "arlula.orders"

@@ -7,10 +7,10 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from harvest.sandbox.app import sandbox_of
 from harvest.sandbox.arlula.catalog import thumbnail_codec
 from harvest.sandbox.arlula.errors import error
 from harvest.sandbox.arlula.suppliers import SUPPLIERS
+from harvest.sandbox.core import sandbox_of
 from harvest.sandbox.images import preview_jpeg
 
 THUMBNAIL_WIDTH = 256

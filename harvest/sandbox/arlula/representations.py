@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from harvest.sandbox.app import Sandbox
 from harvest.sandbox.arlula.files import resource_md5
 from harvest.sandbox.arlula.orders import Progress, dataset_progress, datasets_of, order_progress
+from harvest.sandbox.core import Sandbox
 from harvest.timestamps import format_millis
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from harvest.sandbox.app import Sandbox
 from harvest.sandbox.arlula.catalog import Result, thumbnail_codec
 from harvest.sandbox.arlula.scenes import ring_json
 from harvest.sandbox.arlula.suppliers import BANDS, bundle_bands, bundle_price, seat_pricing
+from harvest.sandbox.core import Sandbox
 from harvest.timestamps import format_millis
 
 

@@ -6,12 +6,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from harvest.sandbox.app import sandbox_of
 from harvest.sandbox.arlula.auth import authenticated
 from harvest.sandbox.arlula.catalog import search
 from harvest.sandbox.arlula.errors import error
 from harvest.sandbox.arlula.query import ArchiveQuery, QueryError, parse_body, parse_params
 from harvest.sandbox.arlula.results import current_json, legacy_json
+from harvest.sandbox.core import sandbox_of
 from harvest.sandbox.http import json_response, read_json
 
 

@@ -13,9 +13,9 @@ from typing import Any
 
 import httpx
 
-from harvest.sandbox.app import Sandbox
 from harvest.sandbox.arlula.orders import ORDERS, datasets_of, order_progress
 from harvest.sandbox.arlula.representations import legacy_order_json, order_json
+from harvest.sandbox.core import Sandbox
 from harvest.timestamps import format_millis
 
 WEBHOOKS = "arlula.webhooks"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from harvest.providers.sandbox_endpoints import ONEATLAS_PREFIXES
-from harvest.sandbox.app import ProviderMount, Sandbox
+from harvest.sandbox.core import ProviderMount, Sandbox
 from harvest.sandbox.oneatlas import access, auth, data_api, order_api, search
 from harvest.sandbox.oneatlas.errors import fault_api_error, fault_order_api_error
 

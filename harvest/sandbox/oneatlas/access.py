@@ -7,7 +7,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from harvest.sandbox.app import sandbox_of
+from harvest.sandbox.core import sandbox_of
 from harvest.sandbox.http import json_response
 from harvest.sandbox.images import preview_jpeg
 from harvest.sandbox.oneatlas.auth import refuse_unauthenticated

@@ -9,7 +9,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from harvest.providers.sandbox_endpoints import ONEATLAS_API_KEY
-from harvest.sandbox.app import Sandbox, sandbox_of
+from harvest.sandbox.core import Sandbox, sandbox_of
 from harvest.sandbox.http import json_response, read_form
 from harvest.sandbox.oneatlas.errors import api_error, order_api_error
 

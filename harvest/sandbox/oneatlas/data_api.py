@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from harvest.sandbox.app import Sandbox, sandbox_of
+from harvest.sandbox.core import Sandbox, sandbox_of
 from harvest.sandbox.http import file_response, json_response, read_json
 from harvest.sandbox.oneatlas.auth import refuse_unauthenticated
 from harvest.sandbox.oneatlas.errors import CORRELATION_HEADER, api_error

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 from shapely.geometry.base import BaseGeometry
 
-from harvest.sandbox.app import Sandbox
+from harvest.sandbox.core import Sandbox
 from harvest.sandbox.oneatlas.items import ItemFacts
 
 

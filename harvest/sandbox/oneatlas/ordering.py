@@ -11,7 +11,7 @@ from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
 from harvest.catalog.geodesy import area_km2
-from harvest.sandbox.app import Sandbox
+from harvest.sandbox.core import Sandbox
 from harvest.sandbox.oneatlas.lookup import CatalogItem, public_item
 from harvest.sandbox.oneatlas.workspace import delivered_item_id
 from harvest.sandbox.products import Member, ProductStore, dimap_members

@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from harvest.sandbox.app import Sandbox, sandbox_of
+from harvest.sandbox.core import Sandbox, sandbox_of
 from harvest.sandbox.http import json_response, raw_json_response, read_json
 from harvest.sandbox.oneatlas.auth import refuse_unauthenticated
 from harvest.sandbox.oneatlas.errors import api_error

@@ -16,7 +16,7 @@ import shapely
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
-from harvest.sandbox.app import Sandbox
+from harvest.sandbox.core import Sandbox
 from harvest.sandbox.oneatlas.items import PROCESSING_LEVELS, PRODUCT_TYPES, ItemFacts
 from harvest.sandbox.oneatlas.render import Override
 from harvest.sandbox.world.geometry import split_geometry

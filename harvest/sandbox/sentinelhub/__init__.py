@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from harvest.providers.sandbox_endpoints import SENTINELHUB_PREFIX
-from harvest.sandbox.app import ProviderMount, Sandbox
+from harvest.sandbox.core import ProviderMount, Sandbox
 from harvest.sandbox.sentinelhub import archives, auth, catalog, deliveries, orders, quotas, search
 from harvest.sandbox.sentinelhub.errors import fault_error
 from harvest.sandbox.sentinelhub.s2_names import s2_names

@@ -10,7 +10,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from harvest.providers.sandbox_endpoints import SENTINELHUB_CLIENT_ID, SENTINELHUB_CLIENT_SECRET
-from harvest.sandbox.app import Sandbox, sandbox_of
+from harvest.sandbox.core import Sandbox, sandbox_of
 from harvest.sandbox.http import json_response, read_form
 from harvest.sandbox.sentinelhub.errors import boom, oauth_error
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from harvest.sandbox.app import Sandbox
+from harvest.sandbox.core import Sandbox
 from harvest.sandbox.products import Member, ProductStore, dimap_members
 from harvest.sandbox.sentinelhub.ledger import DeliveryRecord
 

@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from harvest.sandbox.app import Sandbox, sandbox_of
+from harvest.sandbox.core import Sandbox, sandbox_of
 from harvest.sandbox.http import file_response, json_response
 from harvest.sandbox.sentinelhub import bundle
 from harvest.sandbox.sentinelhub.auth import refuse_unauthenticated

@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from typing import Any, TypedDict, cast
 
-from harvest.sandbox.app import Sandbox
+from harvest.sandbox.core import Sandbox
 from harvest.sandbox.sentinelhub.airbus import COLLECTIONS, PROVIDER
 from harvest.sandbox.sentinelhub.lifecycle import DeliveryProgress, delivery_progress, failure_stage, order_status
 from harvest.timestamps import NS_PER_S, format_millis

@@ -13,7 +13,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from harvest.catalog.geodesy import area_km2
-from harvest.sandbox.app import Sandbox, sandbox_of
+from harvest.sandbox.core import Sandbox, sandbox_of
 from harvest.sandbox.http import json_response
 from harvest.sandbox.oneatlas.query import RESULT_WINDOW
 from harvest.sandbox.sentinelhub.airbus import COLLECTIONS, AirbusInput, parse_input

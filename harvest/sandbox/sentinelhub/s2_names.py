@@ -11,7 +11,7 @@ from datetime import date
 
 import numpy as np
 
-from harvest.sandbox.app import Sandbox
+from harvest.sandbox.core import Sandbox
 from harvest.sandbox.sentinelhub.utm import mgrs_tile, utm_epsg
 from harvest.sandbox.world.sensors import SENSORS
 from harvest.sandbox.world.world import World

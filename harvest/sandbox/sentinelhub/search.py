@@ -7,7 +7,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from harvest.sandbox.app import Sandbox, sandbox_of
+from harvest.sandbox.core import Sandbox, sandbox_of
 from harvest.sandbox.http import raw_json_response
 from harvest.sandbox.images import preview_jpeg
 from harvest.sandbox.oneatlas.items import ItemFacts

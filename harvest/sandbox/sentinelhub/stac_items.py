@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import shapely
 
-from harvest.sandbox.app import Sandbox
+from harvest.sandbox.core import Sandbox
 from harvest.sandbox.sentinelhub.s2_names import s2_names
 from harvest.sandbox.sentinelhub.utm import to_utm
 from harvest.sandbox.world.geometry import wrap_lon

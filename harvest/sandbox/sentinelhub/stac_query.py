@@ -16,7 +16,7 @@ import shapely
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
-from harvest.sandbox.app import Sandbox
+from harvest.sandbox.core import Sandbox
 from harvest.sandbox.sentinelhub.cql2 import Comparison, filter_mask, parse_filter
 from harvest.sandbox.sentinelhub.errors import PayloadError
 from harvest.sandbox.sentinelhub.s2_names import row_of_item

@@ -17,12 +17,12 @@ from pathlib import Path
 import pyarrow as pa
 
 from harvest.aois import Aoi
-from harvest.ordering.candidates import attach_quotes, order_requests, select_candidates, write_candidates
+from harvest.buying.candidates import attach_quotes, order_requests, select_candidates, write_candidates
+from harvest.buying.policy import PolicySet
 from harvest.ordering.desks.base import OrderDesk
 from harvest.ordering.ledger import Budgets, Ledger, OrderRow
 from harvest.ordering.ledger.states import ORDERED, UNDECIDED, OrderState
 from harvest.ordering.model import Quote, Unit
-from harvest.ordering.policy import PolicySet
 
 AUTO = "auto"
 

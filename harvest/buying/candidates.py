@@ -29,8 +29,8 @@ import pyarrow.parquet as pq
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from harvest import registry
 from harvest.aois import Aoi, AoiSet
+from harvest.buying.policy import AoiPolicy, PolicySet, in_eur
 from harvest.catalog.atomic import atomic_output
 from harvest.catalog.bounds import covering_bounds
 from harvest.catalog.geodesy import area_km2
@@ -38,7 +38,6 @@ from harvest.catalog.geoparquet import encode_geo_metadata, geo_metadata
 from harvest.catalog.ingest import GeometrySummary
 from harvest.catalog.schema import BBOX_COLUMN, BBOX_TYPE, DESCRIPTIONS, SCENE_SCHEMA, ColumnInfo
 from harvest.ordering.model import OrderRequest, Quote, Unit, order_key
-from harvest.ordering.policy import AoiPolicy, PolicySet, in_eur
 from harvest.providers.errors import ClientError, ProviderError
 from harvest.providers.secrets import redact
 from harvest.timestamps import to_datetime
@@ -247,7 +246,7 @@ def read_candidates(path: str | Path) -> pa.Table:
 
 def _refusal(row: Mapping[str, Any], policy: AoiPolicy, owned_acquisitions: set[str]) -> str | None:
     """Why the policy refuses this offer, or None; an unknown value never passes a limit."""
-    if row["provider"] not in registry.SELLERS or row["provider"] not in policy.providers:
+    if row["provider"] not in policy.providers:  # a policy lists only providers that sell (see policy.Seller)
         return "provider"
     if row["processing_level"] in UNORDERABLE_LEVELS:
         return "processing_level"

@@ -20,12 +20,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from harvest.aois import Aoi, load_aois
-from harvest.catalog.footprints import footprints_from_geojson
-from harvest.catalog.geoparquet import read_geo_metadata
-from harvest.catalog.schema import SCENE_SCHEMA
-from harvest.catalog.unify import unify
-from harvest.harvesting.sources import Window
-from harvest.ordering.candidates import (
+from harvest.buying.candidates import (
     CANDIDATE_SCHEMA,
     attach_quotes,
     describe_candidate_columns,
@@ -34,8 +29,13 @@ from harvest.ordering.candidates import (
     select_candidates,
     write_candidates,
 )
+from harvest.buying.policy import AoiPolicy, OverallPolicy, PolicySet, load_policies
+from harvest.catalog.footprints import footprints_from_geojson
+from harvest.catalog.geoparquet import read_geo_metadata
+from harvest.catalog.schema import SCENE_SCHEMA
+from harvest.catalog.unify import unify
+from harvest.harvesting.sources import Window
 from harvest.ordering.model import OrderRequest, Quote, Unit, order_key
-from harvest.ordering.policy import AoiPolicy, OverallPolicy, PolicySet, load_policies
 from harvest.providers.errors import ProviderError
 from harvest.registry import open_source
 from harvest.sandbox.server import RunningSandbox

@@ -11,14 +11,14 @@ import pytest
 import yaml
 
 from harvest.aois import DEFAULT_AOIS_PATH, AoiSet, load_aois
-from harvest.ordering.model import Unit
-from harvest.ordering.policy import (
+from harvest.buying.policy import (
     POLICIES_ENV,
     PolicyError,
     PolicySet,
     in_eur,
     load_policies,
 )
+from harvest.ordering.model import Unit
 
 SQUARE = {"type": "Polygon", "coordinates": [[[1.0, 43.0], [1.1, 43.0], [1.1, 43.1], [1.0, 43.1], [1.0, 43.0]]]}
 

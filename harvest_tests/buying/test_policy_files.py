@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from harvest.aois import AoiSet, load_aois
-from harvest.ordering.policy import POLICIES_ENV, PolicyError, load_policies
+from harvest.buying.policy import POLICIES_ENV, PolicyError, load_policies
 
 SQUARE = {"type": "Polygon", "coordinates": [[[1.0, 43.0], [1.1, 43.0], [1.1, 43.1], [1.0, 43.1], [1.0, 43.0]]]}
 
