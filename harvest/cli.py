@@ -19,8 +19,6 @@ def main() -> None:
 
 main.add_command(dev)
 main.add_command(backfill)
-
-
 main.add_command(sandbox)
 main.add_command(catalog)
 main.add_command(orders)

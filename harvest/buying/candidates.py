@@ -31,12 +31,9 @@ from shapely.geometry.base import BaseGeometry
 
 from harvest.aois import Aoi, AoiSet
 from harvest.buying.policy import AoiPolicy, PolicySet, in_eur
-from harvest.catalog.atomic import atomic_output
-from harvest.catalog.bounds import covering_bounds
 from harvest.catalog.geodesy import area_km2
-from harvest.catalog.geoparquet import encode_geo_metadata, geo_metadata
-from harvest.catalog.ingest import GeometrySummary
-from harvest.catalog.schema import BBOX_COLUMN, BBOX_TYPE, DESCRIPTIONS, SCENE_SCHEMA, ColumnInfo
+from harvest.catalog.geoparquet import write_table
+from harvest.catalog.schema import DESCRIPTIONS, SCENE_SCHEMA, ColumnInfo
 from harvest.ordering.model import OrderRequest, Quote, Unit, order_key
 from harvest.providers.errors import ClientError, ProviderError
 from harvest.providers.secrets import redact
@@ -219,24 +216,7 @@ def order_requests(candidates: pa.Table) -> list[OrderRequest]:
 
 def write_candidates(candidates: pa.Table, path: str | Path) -> Path:
     """Write candidates as GeoParquet 1.1 (WKB footprints, bbox covering), atomically; returns the path."""
-    target = Path(path)
-    table = candidates.select(CANDIDATE_SCHEMA.names).cast(CANDIDATE_SCHEMA)
-    geometries = shapely.from_wkb(table.column("geometry").to_numpy(zero_copy_only=False))
-    boxes = covering_bounds(geometries)
-    summary = GeometrySummary()
-    summary.add(geometries, boxes)
-    metadata = geo_metadata(
-        geometry_types=summary.types,
-        bbox=summary.extent.bbox(),
-        counterclockwise=summary.counterclockwise and len(table) > 0,
-    )
-    bbox = pa.StructArray.from_arrays([pa.array(boxes[:, i], pa.float64()) for i in range(4)], fields=list(BBOX_TYPE))
-    table = table.append_column(pa.field(BBOX_COLUMN, BBOX_TYPE, nullable=False), pa.chunked_array([bbox]))
-    table = table.replace_schema_metadata(encode_geo_metadata(metadata))
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_output(target) as temporary:
-        pq.write_table(table, temporary, compression="zstd", write_page_index=True)
-    return target
+    return write_table(path, candidates.select(CANDIDATE_SCHEMA.names).cast(CANDIDATE_SCHEMA))
 
 
 def read_candidates(path: str | Path) -> pa.Table:

@@ -147,22 +147,6 @@ def render_coverage(
     return CoverageMap(aoi.id, html_path, png_path, layer.count, layer.newest, layer.title)
 
 
-def write_html_map(
-    aoi: Aoi, scenes: pa.Table, path: Path, *, color_by: ColorBy = "acquired", window: tuple[date, date] | None = None
-) -> Path:
-    """Only the interactive map: AOI outline, coloured footprints with a legend, a popup per footprint."""
-    _write_html(_layer(aoi, scenes, color_by, window), path)
-    return path
-
-
-def write_png_map(
-    aoi: Aoi, scenes: pa.Table, path: Path, *, color_by: ColorBy = "acquired", window: tuple[date, date] | None = None
-) -> Path:
-    """Only the static map: AOI outline, coloured footprints, a colorbar and a title."""
-    _write_png(_layer(aoi, scenes, color_by, window), path)
-    return path
-
-
 def reference_longitude(geometry: BaseGeometry) -> float:
     """The middle longitude of a geometry, in [-180, 180); right for one split at ±180° into a MultiPolygon."""
     extent = ExtentAccumulator()

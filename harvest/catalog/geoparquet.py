@@ -1,4 +1,8 @@
-"""The GeoParquet 1.1 contract of catalog files: the `geo` file metadata, built and read back.
+"""The GeoParquet 1.1 contract of every file harvest writes: the `geo` metadata, and the one way to write a file.
+
+`write_table` writes a whole table; `geoparquet_writer` is the same file written in pieces (the
+catalog's sorted writer streams row groups through it). Both give the file its `geo` metadata,
+the shared Parquet options (zstd, page index) and appear at their path whole or not at all.
 
 Every file says, under the `geo` key of its Parquet footer:
 
@@ -17,19 +21,25 @@ Edges are planar (the default, so not written). Longitude comes first whatever t
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Iterable, Sequence
+import os
+from collections.abc import Iterable, Iterator, Sequence
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 
+from harvest.catalog.atomic import atomic_output
+from harvest.catalog.ingest import GeometrySummary, with_covering
 from harvest.catalog.schema import BBOX_COLUMN, BBOX_FIELDS
 
 GEOPARQUET_VERSION = "1.1.0"
 PRIMARY_COLUMN = "geometry"
 GEO_KEY = b"geo"
+PARQUET_OPTIONS: dict[str, Any] = {"compression": "zstd", "write_page_index": True}
 
 
 @cache
@@ -68,3 +78,36 @@ def read_geo_metadata(path: str | Path) -> dict[str, Any]:
     if GEO_KEY not in metadata:
         raise ValueError(f"{path} has no GeoParquet `geo` metadata")
     return json.loads(metadata[GEO_KEY])
+
+
+@contextlib.contextmanager
+def geoparquet_writer(
+    path: str | os.PathLike[str], schema: pa.Schema, summary: GeometrySummary, **options: Any
+) -> Iterator[pq.ParquetWriter]:
+    """A Parquet writer of one GeoParquet file whose `geo` metadata says what `summary` saw; atomic at `path`.
+
+    `options` go to `pyarrow.parquet.ParquetWriter` over PARQUET_OPTIONS. The file appears only when
+    the block ends without an exception (written beside it, fsynced, renamed).
+    """
+    metadata = geo_metadata(
+        geometry_types=summary.types,
+        bbox=summary.extent.bbox(),
+        counterclockwise=summary.counterclockwise and summary.rows > 0,
+    )
+    schema = schema.with_metadata({**(schema.metadata or {}), **encode_geo_metadata(metadata)})
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with (
+        atomic_output(target) as temporary,
+        pq.ParquetWriter(temporary, schema, **{**PARQUET_OPTIONS, **options}) as writer,
+    ):
+        yield writer
+
+
+def write_table(path: str | os.PathLike[str], table: pa.Table, **options: Any) -> Path:
+    """Write a table with a WKB `geometry` column as one GeoParquet 1.1 file (its `bbox` covering added), atomically."""
+    summary = GeometrySummary()
+    table = with_covering(table, summary)
+    with geoparquet_writer(path, table.schema, summary, **options) as writer:
+        writer.write_table(table)
+    return Path(path)

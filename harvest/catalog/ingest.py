@@ -70,8 +70,7 @@ def prepare(table: pa.Table, *, first_sequence: int, summary: GeometrySummary) -
             "build it with harvest.catalog.footprints"
         )
     boxes = covering_bounds(geometries)
-    summary.add(geometries, boxes)
-    bbox = pa.StructArray.from_arrays([pa.array(boxes[:, i]) for i in range(4)], fields=list(BBOX_TYPE))
+    bbox = covering(geometries, boxes, summary)
     acquired = pc.cast(table.column("acquired"), pa.int64()).to_numpy()
     sort_key = _sort_key(acquired, boxes)
     sequence = np.arange(first_sequence, first_sequence + len(table), dtype=np.int64)
@@ -80,6 +79,19 @@ def prepare(table: pa.Table, *, first_sequence: int, summary: GeometrySummary) -
         .append_column(SORT_KEY, pa.array(sort_key))
         .append_column(SEQUENCE, pa.array(sequence))
     )
+
+
+def covering(geometries: NDArray[np.object_], boxes: NDArray[np.float64], summary: GeometrySummary) -> pa.StructArray:
+    """The `bbox` covering column of these geometries (their boxes), accounted for in `summary`."""
+    summary.add(geometries, boxes)
+    return pa.StructArray.from_arrays([pa.array(boxes[:, i], pa.float64()) for i in range(4)], fields=list(BBOX_TYPE))
+
+
+def with_covering(table: pa.Table, summary: GeometrySummary) -> pa.Table:
+    """`table` (a WKB `geometry` column) with its `bbox` covering column appended, accounted for in `summary`."""
+    geometries = shapely.from_wkb(table.column("geometry").to_numpy(zero_copy_only=False))
+    bbox = covering(geometries, covering_bounds(geometries), summary)
+    return table.append_column(pa.field(BBOX_COLUMN, BBOX_TYPE, nullable=False), pa.chunked_array([bbox]))
 
 
 def _sort_key(acquired_ns: NDArray[np.int64], boxes: NDArray[np.float64]) -> NDArray[np.int64]:

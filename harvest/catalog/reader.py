@@ -1,6 +1,6 @@
 """Reading the scene catalog: one file or a tree of them, filtered, with row groups skipped by their statistics.
 
-    read_catalog("catalog", bbox=(1.2, 43.4, 1.6, 43.8), start=..., end=..., max_cloud=20)
+    read_catalog("catalog", CatalogQuery.build(bbox=(1.2, 43.4, 1.6, 43.8), start=..., end=..., max_cloud=20))
 
 Row groups whose statistics rule the filters out are never read (`plan_scan` shows which are);
 rows are then filtered on the covering, the time, provider and cloud columns, and finally on the
@@ -15,7 +15,6 @@ import logging
 import os
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 
 import geopandas as gpd
@@ -114,20 +113,13 @@ def plan_scan(source: Source, query: CatalogQuery | None = None) -> ScanPlan:
 
 def iter_catalog_batches(
     source: Source,
+    query: CatalogQuery | None = None,
     *,
-    bbox: Iterable[float] | None = None,
-    start: datetime | None = None,
-    end: datetime | None = None,
-    providers: str | Iterable[str] | None = None,
-    max_cloud: float | None = None,
-    aoi_ids: str | Iterable[str] | None = None,
     columns: Iterable[str] | None = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
 ) -> Iterator[pa.RecordBatch]:
-    """Stream the matching scenes as record batches of `columns` (default: every scene column)."""
-    query = CatalogQuery.build(
-        bbox=bbox, start=start, end=end, providers=providers, max_cloud=max_cloud, aoi_ids=aoi_ids
-    )
+    """Stream the scenes `query` matches (every scene without one) as record batches of `columns` (default: all)."""
+    query = query or CatalogQuery()
     wanted = _columns(columns)
     read = [*wanted, *(name for name in query.refinement_columns() if name not in wanted)]
     plan = plan_scan(source, query)
@@ -143,13 +135,8 @@ def iter_catalog_batches(
 
 def read_catalog(
     source: Source,
+    query: CatalogQuery | None = None,
     *,
-    bbox: Iterable[float] | None = None,
-    start: datetime | None = None,
-    end: datetime | None = None,
-    providers: str | Iterable[str] | None = None,
-    max_cloud: float | None = None,
-    aoi_ids: str | Iterable[str] | None = None,
     columns: Iterable[str] | None = None,
     as_geodataframe: bool = True,
 ) -> gpd.GeoDataFrame | pa.Table:
@@ -157,16 +144,7 @@ def read_catalog(
     wanted = _columns(columns)
     if as_geodataframe and "geometry" not in wanted:
         wanted.append("geometry")
-    batches = iter_catalog_batches(
-        source,
-        bbox=bbox,
-        start=start,
-        end=end,
-        providers=providers,
-        max_cloud=max_cloud,
-        aoi_ids=aoi_ids,
-        columns=wanted,
-    )
+    batches = iter_catalog_batches(source, query, columns=wanted)
     table = pa.Table.from_batches(list(batches), schema=pa.schema([STORED_SCHEMA.field(name) for name in wanted]))
     return to_geodataframe(table) if as_geodataframe else table
 

@@ -22,11 +22,10 @@ from types import TracebackType
 from typing import TypeAlias, TypedDict, Unpack
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
-from harvest.catalog.atomic import atomic_output, scratch_directory
+from harvest.catalog.atomic import scratch_directory
 from harvest.catalog.external_sort import ExternalSorter
-from harvest.catalog.geoparquet import encode_geo_metadata, geo_metadata
+from harvest.catalog.geoparquet import geoparquet_writer
 from harvest.catalog.ingest import SEQUENCE, SORT_COLUMNS, SORT_KEY, GeometrySummary, prepare
 from harvest.catalog.schema import BBOX_COLUMN, BBOX_FIELDS, SCENE_SCHEMA, STORED_SCHEMA
 from harvest.catalog.validation import conform
@@ -34,7 +33,6 @@ from harvest.catalog.validation import conform
 DEFAULT_ROW_GROUP_SIZE = 32_768
 DEFAULT_BUFFER_ROWS = 16_384  # rows sorted in memory before spilling: bounds the peak at a few times this
 DEFAULT_MERGE_FAN_IN = 32
-COMPRESSION = "zstd"
 
 # low-cardinality columns, worth a dictionary; `raw`, `geometry` and ids would only overflow one
 _DICTIONARY_COLUMNS = [
@@ -121,13 +119,7 @@ class CatalogWriter:
         with self._stack:
             summary = self._summary
             bbox = summary.extent.bbox()
-            metadata = geo_metadata(
-                geometry_types=summary.types, bbox=bbox, counterclockwise=summary.counterclockwise and summary.rows > 0
-            )
-            schema = STORED_SCHEMA.with_metadata(encode_geo_metadata(metadata))
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with atomic_output(self.path) as temporary:
-                row_groups = self._write_file(temporary, schema)
+            row_groups = self._write_file()
             return WriteSummary(
                 path=self.path,
                 rows=self._rows,
@@ -159,17 +151,17 @@ class CatalogWriter:
             self._scratch = self._stack.enter_context(scratch_directory(self.path))
         return self._scratch
 
-    def _write_file(self, path: Path, schema: pa.Schema) -> int:
+    def _write_file(self) -> int:
+        """Stream the sorted rows into the file in row groups of `row_group_size`; the number of row groups."""
         size = self._row_group_size
         row_groups = 0
-        with pq.ParquetWriter(
-            path,
-            schema,
-            compression=COMPRESSION,
+        with geoparquet_writer(
+            self.path,
+            STORED_SCHEMA,
+            self._summary,
             compression_level=self._compression_level,
             use_dictionary=_DICTIONARY_COLUMNS,
             write_statistics=_STATISTICS_COLUMNS,
-            write_page_index=True,
         ) as writer:
             pending: list[pa.Table] = []
             pending_rows = 0

@@ -207,15 +207,7 @@ def _batches(files: Sequence[Path], query: CatalogQuery, limit: int | None) -> l
     """The matching batches of these files, stopping once `limit` rows are in."""
     batches: list[pa.RecordBatch] = []
     rows = 0
-    for batch in iter_catalog_batches(
-        files,
-        bbox=query.bbox,
-        start=query.start,
-        end=query.end,
-        providers=query.providers,
-        max_cloud=query.max_cloud,
-        aoi_ids=query.aoi_ids,
-    ):
+    for batch in iter_catalog_batches(files, query):
         batches.append(batch)
         rows += batch.num_rows
         if limit is not None and rows >= limit:

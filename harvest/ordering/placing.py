@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -135,10 +135,6 @@ class Placer:
         self.actor = actor
         self.clock = clock
         self.sleep = sleep
-
-    def place_all(self, keys: Iterable[str]) -> list[Placement]:
-        """Place each order in turn (an error in one does not stop the others)."""
-        return [self.place(key) for key in keys]
 
     def place(self, key: str) -> Placement:
         """Place one order, at most once, whatever happened to earlier attempts."""

@@ -168,10 +168,3 @@ class ArlulaClient:
     def dataset(self, dataset_id: str) -> dict[str, Any]:
         """GET /api/dataset/{id}: a dataset with its resources (name, size, checksum)."""
         return self.http.request("GET", f"{self.settings.url}/api/dataset/{dataset_id}").json()
-
-    def resource_download(self, resource_id: str) -> Download:
-        """The storage URL a resource's data redirects to (410 Gone raises once the data expired)."""
-        response = self.http.request(
-            "GET", f"{self.settings.url}/api/resource/{resource_id}/data", expected=(302, 303, 307)
-        )
-        return Download.from_redirect(response)

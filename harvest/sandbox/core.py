@@ -48,6 +48,7 @@ class Sandbox:
 
     @classmethod
     def create(cls, config: SandboxConfig) -> Sandbox:
+        """A sandbox built from `config`, resuming a frozen clock where its state left it."""
         spec = ClockSpec.parse(config.clock)
         state = SandboxState(Path(config.state_dir) / "sandbox.sqlite3")
         clock = SandboxClock(spec)
@@ -74,6 +75,7 @@ class Sandbox:
         )
 
     def now_ns(self) -> int:
+        """The simulated now, in ns since the epoch; the world grows to cover it."""
         now = self.clock.now_ns()
         if self.world.ensure_covers(now):
             self._caches.clear()  # engines and views built on the old world are stale
@@ -84,10 +86,12 @@ class Sandbox:
         return f"{self.base_url}{path}"
 
     def remember_clock(self) -> None:
+        """Persist a frozen clock's time, so a restart resumes from it."""
         if self.clock.frozen:
             self.state.set_meta("frozen_clock", {"spec": self.config.clock, "now_ns": self.clock.now_ns()})
 
     def cache(self, name: str, factory: Callable[[], object]) -> object:
+        """The value cached under `name`, built by `factory` on first use (dropped when the world grows)."""
         if name not in self._caches:
             self._caches[name] = factory()
         return self._caches[name]

@@ -55,7 +55,7 @@ def test_a_bbox_query_reads_few_row_groups_and_finds_exactly_the_intersecting_sc
     plan = plan_scan(catalog, CatalogQuery.build(bbox=box))
     assert plan.row_groups_total == 40
     assert plan.row_groups_selected <= 12  # 2 or 3 a day: a tenth of a Hilbert curve is a block of the globe
-    found = read_catalog(catalog, bbox=box)
+    found = read_catalog(catalog, CatalogQuery.build(bbox=box))
     expected = ids_where(every_scene, shapely.intersects(footprints(every_scene), shapely.box(*box)))
     assert expected and ids(found) == expected
 
@@ -66,18 +66,21 @@ def test_a_time_range_reads_only_that_days_row_groups(catalog: Path, every_scene
     assert plan.row_groups_selected <= 12  # the 10 of day two, and the boundary groups
     acquired = every_scene.column("acquired").to_pylist()
     expected = ids_where(every_scene, np.array([start <= moment < end for moment in acquired]))
-    assert expected and ids(read_catalog(catalog, start=start, end=end, as_geodataframe=False)) == expected
+    assert (
+        expected
+        and ids(read_catalog(catalog, CatalogQuery.build(start=start, end=end), as_geodataframe=False)) == expected
+    )
 
 
 def test_naive_datetimes_are_refused_with_a_clear_message(catalog: Path) -> None:
     with pytest.raises(ValueError, match=r"naive datetime .*UTC-aware"):
-        read_catalog(catalog, start=datetime(2026, 11, 1))  # noqa: DTZ001 - the point of the test
+        read_catalog(catalog, CatalogQuery.build(start=datetime(2026, 11, 1)))  # noqa: DTZ001 - the point of the test
     with pytest.raises(ValueError, match="before start"):
-        read_catalog(catalog, start=START, end=START - timedelta(hours=1))
+        read_catalog(catalog, CatalogQuery.build(start=START, end=START - timedelta(hours=1)))
 
 
 def test_cloud_cover_and_aoi_filters_are_exact(catalog: Path, every_scene: pa.Table) -> None:
-    found = read_catalog(catalog, max_cloud=10.0, aoi_ids=["aoi-1", "aoi-3"], as_geodataframe=False)
+    found = read_catalog(catalog, CatalogQuery.build(max_cloud=10.0, aoi_ids=["aoi-1", "aoi-3"]), as_geodataframe=False)
     cloud = every_scene.column("cloud_cover").to_numpy()
     aois = every_scene.column("aoi_ids").to_pylist()
     expected = ids_where(every_scene, (cloud <= 10.0) & np.array([bool({"aoi-1", "aoi-3"} & set(a)) for a in aois]))
@@ -87,7 +90,9 @@ def test_cloud_cover_and_aoi_filters_are_exact(catalog: Path, every_scene: pa.Ta
 def test_filters_combine(catalog: Path, every_scene: pa.Table) -> None:
     box, start, end = (-60.0, -40.0, 40.0, 40.0), START + timedelta(days=2), START + timedelta(days=3)
     found = read_catalog(
-        catalog, bbox=box, start=start, end=end, providers="arlula", max_cloud=50, as_geodataframe=False
+        catalog,
+        CatalogQuery.build(bbox=box, start=start, end=end, providers="arlula", max_cloud=50),
+        as_geodataframe=False,
     )
     table = every_scene
     mask = (
@@ -105,7 +110,7 @@ def test_scenes_of_unknown_cloud_cover_are_left_out_of_a_cloud_query(tmp_path: P
         scenes.schema.get_field_index("cloud_cover"), "cloud_cover", pa.array([1.0, None, 3.0, None])
     )
     write_catalog(tmp_path / "s.parquet", scenes)
-    assert ids(read_catalog(tmp_path / "s.parquet", max_cloud=100)) == {"scene-0", "scene-2"}
+    assert ids(read_catalog(tmp_path / "s.parquet", CatalogQuery.build(max_cloud=100))) == {"scene-0", "scene-2"}
 
 
 @pytest.fixture(scope="module")
@@ -134,7 +139,7 @@ def test_a_provider_query_skips_the_other_providers_files_by_their_statistics(tr
     plan = plan_scan(tree, CatalogQuery.build(providers=["arlula"]))
     assert plan.row_groups_total == 36 and plan.row_groups_selected == 12
     assert {Path(fragment.path).parent.name for fragment in plan.fragments} == {"arlula"}
-    table = read_catalog(tree, providers=["arlula"], as_geodataframe=False)
+    table = read_catalog(tree, CatalogQuery.build(providers=["arlula"]), as_geodataframe=False)
     assert table.num_rows == 3_000 and set(table.column("provider").to_pylist()) == {"arlula"}
 
 
@@ -146,21 +151,23 @@ def test_a_time_query_over_the_tree_skips_other_days(tree: Path) -> None:
 
 
 def test_results_come_as_a_geodataframe_or_an_arrow_table(catalog: Path) -> None:
-    frame = read_catalog(catalog, bbox=(20, 20, 30, 30))
+    frame = read_catalog(catalog, CatalogQuery.build(bbox=(20, 20, 30, 30)))
     assert isinstance(frame, gpd.GeoDataFrame) and frame.crs == "EPSG:4326"
     assert frame.geometry.name == "geometry" and frame.geometry.geom_type.isin(["Polygon", "MultiPolygon"]).all()
     assert str(frame["acquired"].dtype) == "datetime64[ns, UTC]"
-    table = read_catalog(catalog, bbox=(20, 20, 30, 30), columns=["scene_id", "cloud_cover"], as_geodataframe=False)
+    table = read_catalog(
+        catalog, CatalogQuery.build(bbox=(20, 20, 30, 30)), columns=["scene_id", "cloud_cover"], as_geodataframe=False
+    )
     assert isinstance(table, pa.Table) and table.schema.names == ["scene_id", "cloud_cover"]
     assert set(table.column("scene_id").to_pylist()) == set(frame["scene_id"])
-    projected = read_catalog(catalog, bbox=(20, 20, 30, 30), columns=["scene_id"])
+    projected = read_catalog(catalog, CatalogQuery.build(bbox=(20, 20, 30, 30)), columns=["scene_id"])
     assert list(projected.columns) == ["scene_id", "geometry"]
     with pytest.raises(ValueError, match="'colour' is not a catalog column"):
         read_catalog(catalog, columns=["colour"])
 
 
 def test_an_empty_result_keeps_its_columns(catalog: Path) -> None:
-    frame = read_catalog(catalog, bbox=(0, 89.5, 1, 90))
+    frame = read_catalog(catalog, CatalogQuery.build(bbox=(0, 89.5, 1, 90)))
     assert len(frame) == 0 and "scene_id" in frame.columns and frame.crs == "EPSG:4326"
 
 
@@ -176,13 +183,13 @@ def test_batches_stream_in_pieces(catalog: Path) -> None:
     ids=["east-side", "west-side", "across"],
 )
 def test_a_scene_cut_at_the_antimeridian_is_found_from_either_side(catalog: Path, box: tuple[float, ...]) -> None:
-    found = read_catalog(catalog, bbox=box, as_geodataframe=False)
+    found = read_catalog(catalog, CatalogQuery.build(bbox=box), as_geodataframe=False)
     assert {"scene-900000", "scene-900001", "scene-900002", "scene-900003"} <= ids(found)
 
 
 def test_a_scene_cut_at_the_antimeridian_is_not_found_beside_it(catalog: Path) -> None:
-    assert not ids(read_catalog(catalog, bbox=(170.0, -18.0, 179.4, -15.0))) & {"scene-900000"}
-    assert not ids(read_catalog(catalog, bbox=(-179.6, -18.0, -170.0, -15.0))) & {"scene-900000"}
+    assert not ids(read_catalog(catalog, CatalogQuery.build(bbox=(170.0, -18.0, 179.4, -15.0)))) & {"scene-900000"}
+    assert not ids(read_catalog(catalog, CatalogQuery.build(bbox=(-179.6, -18.0, -170.0, -15.0)))) & {"scene-900000"}
 
 
 def test_the_antimeridian_scenes_do_not_defeat_pruning(catalog: Path) -> None:
@@ -228,7 +235,7 @@ def test_the_covering_test_is_exact_for_plain_and_wrapped_boxes() -> None:
 )
 def test_bad_bboxes_are_refused(catalog: Path, bbox: tuple[float, ...]) -> None:
     with pytest.raises(ValueError, match="bbox"):
-        read_catalog(catalog, bbox=bbox)
+        read_catalog(catalog, CatalogQuery.build(bbox=bbox))
 
 
 def test_a_missing_catalog_is_an_error_and_an_empty_one_is_empty(tmp_path: Path) -> None:

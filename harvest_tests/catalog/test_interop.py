@@ -13,6 +13,7 @@ import pyogrio
 import pytest
 import shapely
 
+from harvest.catalog.query import CatalogQuery
 from harvest.catalog.reader import read_catalog
 from harvest.catalog.writer import write_catalog
 from harvest_tests.catalog.scenes import fiji_scenes, make_scenes
@@ -51,7 +52,7 @@ def test_geopandas_reads_it_with_its_crs_and_geometries(catalog: Path, scenes: p
 def test_geopandas_bbox_filter_uses_the_covering(catalog: Path) -> None:
     box = (20.0, 20.0, 30.0, 30.0)
     theirs = gpd.read_parquet(catalog, bbox=box)
-    ours = read_catalog(catalog, bbox=box)
+    ours = read_catalog(catalog, CatalogQuery.build(bbox=box))
     assert len(ours) and set(theirs["scene_id"]) == set(ours["scene_id"])  # box footprints: covering == exact
 
 
@@ -59,7 +60,7 @@ def test_third_party_bbox_filters_find_scenes_cut_at_the_antimeridian(catalog: P
     # the covering of a footprint cut at ±180° is the plain -180..180 box, which geopandas tests right
     fiji = {"scene-900000", "scene-900001"}
     assert fiji <= set(gpd.read_parquet(catalog, bbox=FIJI_EAST_SIDE)["scene_id"])
-    assert set(read_catalog(catalog, bbox=FIJI_EAST_SIDE)["scene_id"]) == fiji
+    assert set(read_catalog(catalog, CatalogQuery.build(bbox=FIJI_EAST_SIDE))["scene_id"]) == fiji
 
 
 def test_duckdb_queries_it_with_plain_sql(catalog: Path, scenes: pa.Table) -> None:
@@ -76,7 +77,7 @@ def test_duckdb_queries_it_with_plain_sql(catalog: Path, scenes: pa.Table) -> No
         "WHERE bbox.xmin <= 30 AND bbox.xmax >= 20 AND bbox.ymin <= 30 AND bbox.ymax >= 20",
         [str(catalog)],
     ).fetchone()
-    assert inside is not None and inside[0] == len(read_catalog(catalog, bbox=(20, 20, 30, 30)))
+    assert inside is not None and inside[0] == len(read_catalog(catalog, CatalogQuery.build(bbox=(20, 20, 30, 30))))
     rows = connection.execute(
         "SELECT scene_id, geometry::BLOB, acquired, aoi_ids FROM read_parquet(?) ORDER BY scene_id LIMIT 5",
         [str(catalog)],
@@ -115,4 +116,4 @@ def test_gdal_reads_the_features(catalog: Path, scenes: pa.Table) -> None:
     )
     box = (20.0, 20.0, 30.0, 30.0)
     filtered = pyogrio.read_dataframe(f"ADBC:{catalog}", ADBC_DRIVER=gdal_duckdb_driver(), bbox=box)
-    assert set(filtered["scene_id"]) == set(read_catalog(catalog, bbox=box)["scene_id"])
+    assert set(filtered["scene_id"]) == set(read_catalog(catalog, CatalogQuery.build(bbox=box))["scene_id"])

@@ -42,6 +42,7 @@ from harvest_tests.ordering.placing_support import (
     generous,
     interleaved,
     ordered_twice,
+    place_in_turn,
     provider_orders,
     quote_and_approve,
     race_placers,
@@ -95,9 +96,9 @@ def test_200_placements_under_faults_give_exactly_one_provider_order_per_key(
         set_faults(sandbox, FAULTS)
         budgets = generous(Unit.CREDITS, Unit.USD_CENTS, Unit.KM2)
         with unpaced(sandbox, naps, read_timeout=READ_TIMEOUT_S) as shaky:
-            first = Placer(ledger, shaky, budgets, allow_spend=False, clock=clock, sleep=naps).place_all(keys)
+            first = place_in_turn(Placer(ledger, shaky, budgets, allow_spend=False, clock=clock, sleep=naps), keys)
             clock.now += AFTER_THE_LEASE  # a later run may take over anything the first left `placing`
-            second = Placer(ledger, shaky, budgets, allow_spend=False, clock=clock, sleep=naps).place_all(keys)
+            second = place_in_turn(Placer(ledger, shaky, budgets, allow_spend=False, clock=clock, sleep=naps), keys)
         held = provider_orders(sandbox)
         rows = {key: ledger.get(key) for key in keys}
 
@@ -322,7 +323,7 @@ def test_the_aoi_and_the_overall_budget_both_refuse_and_leave_the_order_approved
     )
     placer = Placer(ledger, desks, budgets, allow_spend=False, clock=ledger_clock, sleep=naps)
 
-    placed, by_aoi, by_all = placer.place_all(keys)
+    placed, by_aoi, by_all = place_in_turn(placer, keys)
 
     assert [p.outcome for p in (placed, by_aoi, by_all)] == [Outcome.PLACED, *[Outcome.OVER_BUDGET] * 2]
     assert "the monthly budget of AOI toulouse" in by_aoi.message
@@ -336,7 +337,7 @@ def test_the_aoi_and_the_overall_budget_both_refuse_and_leave_the_order_approved
     assert provider_orders(sandbox) == {first.key: [placed.provider_order_id]}
 
     wider = Placer(ledger, desks, generous(Unit.CREDITS), allow_spend=False, clock=ledger_clock, sleep=naps)
-    assert [p.outcome for p in wider.place_all(keys)] == [Outcome.ALREADY_ORDERED, Outcome.PLACED, Outcome.PLACED]
+    assert [p.outcome for p in place_in_turn(wider, keys)] == [Outcome.ALREADY_ORDERED, Outcome.PLACED, Outcome.PLACED]
     assert sorted(provider_orders(sandbox)) == sorted(keys)
 
 
@@ -350,7 +351,7 @@ def test_an_order_refused_before_sending_fails_releases_its_spend_and_the_others
     keys = [stale.key, *quote_and_approve(ledger, desks, [fresh])]
     placer = Placer(ledger, desks, generous(Unit.USD_CENTS), allow_spend=False, clock=ledger_clock, sleep=naps)
 
-    refused, placed = placer.place_all(keys)
+    refused, placed = place_in_turn(placer, keys)
 
     assert refused.outcome is Outcome.FAILED and "the offer now costs" in refused.message, refused.line()
     assert placed.outcome is Outcome.PLACED

@@ -18,6 +18,7 @@ from harvest_tests.ordering.placing_support import (
     Naps,
     event_kinds,
     generous,
+    place_in_turn,
     quote_and_approve,
     refusing_port,
     requests_for,
@@ -40,7 +41,7 @@ def placed_orders(
     with unpaced(sandbox, naps) as desks:
         requests = requests_for(sandbox, "arlula", arlula) + requests_for(sandbox, "sentinelhub-import", sentinelhub)
         keys = quote_and_approve(ledger, desks, requests)
-        placements = Placer(ledger, desks, BUDGETS, allow_spend=False, clock=clock, sleep=naps).place_all(keys)
+        placements = place_in_turn(Placer(ledger, desks, BUDGETS, allow_spend=False, clock=clock, sleep=naps), keys)
     assert {placement.outcome for placement in placements} == {Outcome.PLACED}
     return keys
 

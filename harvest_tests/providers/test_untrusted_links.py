@@ -10,7 +10,6 @@ import contextlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 import shapely
 
@@ -123,18 +122,26 @@ def test_a_link_on_the_configured_host_is_followed_with_credentials() -> None:
     assert seen == ["Bearer provider-token-0123456789"] * 2
 
 
-def test_storage_redirects_go_anywhere_but_without_credentials(stranger: HostileServer) -> None:
-    with provider(
-        lambda request, reply: reply.send(302, headers={"Location": f"{stranger.url}/bucket/f.tif"})
-    ) as server:
-        settings = ArlulaSettings.from_env(
-            {"ARLULA_API_KEY": "live-key", "ARLULA_API_SECRET": "live-secret-value", "ARLULA_URL": server.url}
-        )
-        client = ArlulaClient(settings, requests_per_s=None)
-        download = client.resource_download("r1")
-        assert httpx.get(download.url).status_code == 200  # the storage URL itself, fetched as a stranger would
-        client.close()
-    assert [request.headers.get("authorization") for request in stranger.requests] == [None]
+def test_storage_redirects_go_anywhere_but_without_credentials(tmp_path: Path) -> None:
+    from harvest.delivery.deliverable import Deliverable
+    from harvest.delivery.download import download
+
+    def storage(request: Request, reply: Reply) -> None:
+        reply.send(200, b"the product", {"Content-Type": "application/octet-stream"})
+
+    with hostile_server(storage) as bucket:
+        location = f"{bucket.url}/bucket/f.tif"
+        with provider(lambda request, reply: reply.send(302, headers={"Location": location})) as server:
+            settings = ArlulaSettings.from_env(
+                {"ARLULA_API_KEY": "live-key", "ARLULA_API_SECRET": "live-secret-value", "ARLULA_URL": server.url}
+            )
+            client = ArlulaClient(settings, requests_per_s=None)
+            deliverable = Deliverable(url=f"{server.url}/api/resource/r1/data", filename="f.tif", size=11)
+            landed = download(client.http, deliverable, tmp_path)
+            client.close()
+    assert landed.path.read_bytes() == b"the product"
+    assert [request.headers.get("authorization") for request in bucket.requests] == [None]
+    assert server.requests[0].headers.get("authorization", "").startswith("Basic ")
 
 
 def test_credentials_without_origins_are_refused_at_construction() -> None:

@@ -1,6 +1,6 @@
 """The catalog assets: one per provider source, and the unified scene catalog, partitioned by acquisition day."""
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
 
 import dagster as dg
@@ -10,7 +10,7 @@ import pyarrow.compute as pc
 from harvest import registry
 from harvest.aois import AoiFileError
 from harvest.catalog import checks
-from harvest.catalog.schema import DESCRIPTIONS, SCENE_SCHEMA
+from harvest.catalog.schema import ColumnInfo, describe_columns
 from harvest.catalog.store import UNIFIED, CatalogStore
 from harvest.catalog.unify import unify
 from harvest.defs.catalog.partitions import catalog_days
@@ -21,9 +21,13 @@ from harvest.harvesting.days import DayResult, days_between, harvest_days
 SCENE_CATALOG = UNIFIED  # the unified catalog asset is named after its folder
 CHECKS = ("schema", "unique_scenes", "valid_footprints", "footprints_meet_aois", "freshness")
 
-COLUMN_SCHEMA = dg.TableSchema(
-    columns=[dg.TableColumn(f.name, str(f.type), description=DESCRIPTIONS[f.name]) for f in SCENE_SCHEMA]
-)
+
+def table_schema(columns: Iterable[ColumnInfo]) -> dg.TableSchema:
+    """Columns as the Dagster UI shows them: name, type and description."""
+    return dg.TableSchema(columns=[dg.TableColumn(c.name, c.type, description=c.description) for c in columns])
+
+
+COLUMN_SCHEMA = table_schema(describe_columns())
 
 
 def _days(context: dg.AssetExecutionContext) -> list[date]:

@@ -8,9 +8,10 @@ from datetime import timedelta
 
 import dagster as dg
 
+from harvest.buying.candidates import describe_candidate_columns
 from harvest.buying.quoting import quote_day
 from harvest.catalog.store import UNIFIED
-from harvest.defs.catalog.assets import SCENE_CATALOG
+from harvest.defs.catalog.assets import SCENE_CATALOG, table_schema
 from harvest.defs.catalog.partitions import catalog_days
 from harvest.defs.orders.partitions import delivery_orders
 from harvest.defs.orders.support import policies_or_fail
@@ -84,6 +85,7 @@ def order_candidates(
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": totals["candidates"],
+            "dagster/column_schema": table_schema(describe_candidate_columns()),
             "path": dg.MetadataValue.path(str(paths[0] if len(paths) == 1 else paths[0].parent)),
             "quote_errors": totals["quote_errors"],
             "cheapest_offers": totals["cheapest"],
