@@ -14,10 +14,12 @@ from typing import Any
 
 import httpx
 import orjson
+import shapely
+from shapely.geometry import Polygon
 from shapely.geometry.base import BaseGeometry
 
 from harvest.providers.auth import BasicAuth
-from harvest.providers.http import ProviderHttp, session_for
+from harvest.providers.http import ProviderHttp, json_objects, session_for
 from harvest.providers.paging import Listing, offset_pages
 from harvest.providers.settings import ArlulaSettings
 
@@ -40,7 +42,9 @@ class Download:
 
 
 def _ring(geometry: BaseGeometry) -> list[list[list[float]]]:
-    polygon = geometry if geometry.geom_type == "Polygon" else max(geometry.geoms, key=lambda g: g.area)  # type: ignore[attr-defined]
+    """The outer ring of a Polygon, or of a MultiPolygon's largest part (the current API takes one ring)."""
+    parts = [part for part in shapely.get_parts(geometry) if isinstance(part, Polygon)]
+    polygon = max(parts, key=lambda part: part.area)
     return [[[x, y] for x, y in polygon.exterior.coords]]
 
 
@@ -102,7 +106,7 @@ class ArlulaClient:
             params = {"start": start.isoformat(), "end": end.isoformat(), "res": gsd,
                       "north": maxy, "south": miny, "east": maxx, "west": minx}  # fmt: skip
             response = self.http.request("GET", f"{self.settings.url}/api/search", params=params)
-            return orjson.loads(response.content)
+            return json_objects("Arlula", orjson.loads(response.content), "the 2020-12 search answer")
         body: dict[str, Any] = {
             "start": start.isoformat(),
             "end": end.isoformat(),
@@ -135,7 +139,7 @@ class ArlulaClient:
             "webhooks": list(webhooks),
             "emails": list(emails),
         }
-        return self.http.request("POST", f"{self.settings.url}/api/archive/order", json=body).json()
+        return self.http.request_json("POST", f"{self.settings.url}/api/archive/order", json=body)
 
     def orders(self, *, page_size: int = 50) -> Iterator[dict[str, Any]]:
         """Every order, newest first (0-based page paging, `{content, page, length, count}`)."""
@@ -151,7 +155,7 @@ class ArlulaClient:
         url = f"{self.settings.url}{path}"
 
         def fetch(page: int) -> Mapping[str, Any]:
-            return self.http.request("GET", url, params={"page": page, "size": page_size}).json()
+            return self.http.request_json("GET", url, params={"page": page, "size": page_size})
 
         for page in offset_pages(
             fetch, items_of=lambda p: p.get("content") or [], page_size=page_size, start=0, step=1,
@@ -163,8 +167,8 @@ class ArlulaClient:
 
     def order_detail(self, order_id: str) -> dict[str, Any]:
         """GET /api/order/{id}: the order with its datasets."""
-        return self.http.request("GET", f"{self.settings.url}/api/order/{order_id}").json()
+        return self.http.request_json("GET", f"{self.settings.url}/api/order/{order_id}")
 
     def dataset(self, dataset_id: str) -> dict[str, Any]:
         """GET /api/dataset/{id}: a dataset with its resources (name, size, checksum)."""
-        return self.http.request("GET", f"{self.settings.url}/api/dataset/{dataset_id}").json()
+        return self.http.request_json("GET", f"{self.settings.url}/api/dataset/{dataset_id}")

@@ -44,6 +44,7 @@ from types import TracebackType
 from typing import Any, Literal, Protocol, Self
 
 import httpx
+import orjson
 
 from harvest.providers.auth import Auth
 from harvest.providers.errors import (
@@ -69,6 +70,7 @@ DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=10.0)  # read, write and pool 60 s
 DEFAULT_MAX_BODY_BYTES = 64 << 20  # a OneAtlas page of 500 items is a few MB
 DEFAULT_DEADLINE_S = 300.0
 MAX_ERROR_BODY_BYTES = 1 << 20
+UNREADABLE = "{provider} answered something harvest cannot read: try again later"
 
 # Raised before any byte of the request left: any request may be sent again.
 _NOT_SENT: tuple[type[httpx.TransportError], ...] = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
@@ -217,6 +219,17 @@ def session_for(
     limiter = RateLimiter(requests_per_s, burst=max(1, int(requests_per_s))) if requests_per_s else None
     return ProviderHttp(
         provider, auth=auth, origins=endpoints.origins, limits=endpoints.limits, rate_limiter=limiter, retry=retry
+    )
+
+
+def json_objects(provider: str, value: object, what: str) -> list[dict[str, Any]]:
+    """`value` (decoded JSON) as a list of objects; a ProviderError saying what `what` was otherwise."""
+    if isinstance(value, list) and all(isinstance(item, dict) for item in value):
+        return value
+    raise ProviderError(
+        provider,
+        f"{what} is not a list of JSON objects",
+        hint=UNREADABLE.format(provider=provider),
     )
 
 
@@ -386,6 +399,43 @@ class ProviderHttp:
                 delay,
             )
             self._sleep(delay)
+
+    def request_json(
+        self,
+        method: str,
+        url: httpx.URL | str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        idempotent: bool | None = None,
+        expected: tuple[int, ...] = (200,),
+    ) -> dict[str, Any]:
+        """`request()`, then the body as a JSON object; an answer that is not one is the provider's error.
+
+        For a request that cannot safely be repeated (placing an order) such an answer is an
+        `OutcomeUnknown`: the request may have been processed.
+        """
+        response = self.request(method, url, params=params, json=json, idempotent=idempotent, expected=expected)
+        try:
+            body = orjson.loads(response.content)
+        except orjson.JSONDecodeError:
+            body = None
+        if isinstance(body, dict):
+            return body
+        what = (
+            "an empty body" if not response.content else "JSON that is not an object" if body is not None else "no JSON"
+        )
+        repeatable = method.upper() in IDEMPOTENT_METHODS if idempotent is None else idempotent
+        message = f"answered {response.status_code} with {what}, where a JSON object was expected"
+        where: dict[str, Any] = {"status": response.status_code, "method": method.upper(), "url": response.request.url}
+        if not repeatable:
+            raise OutcomeUnknown(self.provider, f"{message}; the request may have been processed", **where)
+        raise ProviderError(
+            self.provider,
+            message,
+            hint=UNREADABLE.format(provider=self.provider),
+            **where,
+        )
 
     @contextlib.contextmanager
     def stream(

@@ -15,11 +15,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-import orjson
-
 from harvest.providers.auth import OneAtlasApiKeyAuth
 from harvest.providers.errors import ClientError
-from harvest.providers.http import ProviderHttp, session_for
+from harvest.providers.http import ProviderHttp, json_objects, session_for
 from harvest.providers.oneatlas_window import RESULT_WINDOW, SearchWindow
 from harvest.providers.oneatlas_wire import CatalogItem, SearchPage, decode_search_page
 from harvest.providers.paging import InconsistentPage, Listing, offset_pages
@@ -164,7 +162,7 @@ class OneAtlasClient:
 
         def fetch(start: int) -> dict[str, Any]:
             body = {"deletedDate": f"[{since},", "itemsPerPage": MAX_PAGE_SIZE, "startIndex": start}
-            return orjson.loads(self.http.request("POST", url, json=body, idempotent=True).content)
+            return self.http.request_json("POST", url, json=body, idempotent=True)
 
         for page in offset_pages(
             fetch, items_of=lambda p: p.get("data") or [], page_size=MAX_PAGE_SIZE,
@@ -179,18 +177,18 @@ class OneAtlasClient:
 
     def me(self) -> dict[str, Any]:
         """The user, with its contract: balance and private workspace."""
-        return self.http.request("GET", f"{self.settings.data_url}/api/v1/me").json()
+        return self.http.request_json("GET", f"{self.settings.data_url}/api/v1/me")
 
     def price(self, body: Mapping[str, Any]) -> dict[str, Any]:
         """POST /api/v1/prices (data.api `kind` body); asking for a price buys nothing, so it is retried."""
-        return self.http.request("POST", f"{self.settings.data_url}/api/v1/prices", json=body, idempotent=True).json()
+        return self.http.request_json("POST", f"{self.settings.data_url}/api/v1/prices", json=body, idempotent=True)
 
     def place_data_order(self, body: Mapping[str, Any]) -> dict[str, Any]:
         """POST /api/v1/orders (data.api); never re-sent blindly: a lost answer raises OutcomeUnknown."""
-        return self.http.request("POST", f"{self.settings.data_url}/api/v1/orders", json=body, expected=(201,)).json()
+        return self.http.request_json("POST", f"{self.settings.data_url}/api/v1/orders", json=body, expected=(201,))
 
     def data_order(self, order_id: str) -> dict[str, Any]:
-        return self.http.request("GET", f"{self.settings.data_url}/api/v1/orders/{order_id}").json()
+        return self.http.request_json("GET", f"{self.settings.data_url}/api/v1/orders/{order_id}")
 
     def data_orders(self, *, customer_ref: str | None = None, status: str | None = None) -> Iterator[dict[str, Any]]:
         """The contract's data.api orders, newest first (page-number paging)."""
@@ -198,7 +196,7 @@ class OneAtlasClient:
         url = f"{self.settings.data_url}/api/v1/orders"
 
         def fetch(page: int) -> dict[str, Any]:
-            return self.http.request("GET", url, params={**params, "page": page, "itemsPerPage": 100}).json()
+            return self.http.request_json("GET", url, params={**params, "page": page, "itemsPerPage": 100})
 
         for page in offset_pages(
             fetch, items_of=lambda p: p.get("items") or [], page_size=100, start=1, step=1,
@@ -211,21 +209,22 @@ class OneAtlasClient:
     # -- order.api (pay-per-order) ---------------------------------------------------------------
 
     def contracts(self) -> list[dict[str, Any]]:
-        return self.http.request("GET", f"{self.settings.order_url}/api/v1/contracts").json().get("contracts", [])
+        contracts = self.http.request_json("GET", f"{self.settings.order_url}/api/v1/contracts").get("contracts", [])
+        return json_objects("OneAtlas", contracts, "the order.api contract list")
 
     def product_types(self, contract_id: str) -> list[dict[str, Any]]:
         url = f"{self.settings.order_url}/api/v1/contracts/{contract_id}/productTypes"
-        return self.http.request("GET", url).json().get("productTypes", [])
+        return json_objects("OneAtlas", self.http.request_json("GET", url).get("productTypes", []), "the product types")
 
     def quote(self, body: Mapping[str, Any]) -> dict[str, Any]:
         """POST /api/v1/prices (order.api; answers 201)."""
         url = f"{self.settings.order_url}/api/v1/prices"
-        return self.http.request("POST", url, json=body, idempotent=True, expected=(200, 201)).json()
+        return self.http.request_json("POST", url, json=body, idempotent=True, expected=(200, 201))
 
     def place_sales_order(self, body: Mapping[str, Any]) -> dict[str, Any]:
         """POST /api/v1/orders (order.api): a SAL… sales order; never re-sent blindly."""
         url = f"{self.settings.order_url}/api/v1/orders"
-        return self.http.request("POST", url, json=body, expected=(200, 201)).json()
+        return self.http.request_json("POST", url, json=body, expected=(200, 201))
 
     def track_orders(self, criteria: str, *, page_size: int = 100) -> Iterator[dict[str, Any]]:
         """PNEO order tracking (POST /api/v2/orders/search with a Lucene-like `q`)."""
@@ -236,7 +235,7 @@ class OneAtlasClient:
                 "paging": {"itemsPerPage": page_size, "startIndex": start, "pagingMode": "item"},
                 "criteria": {"q": criteria},
             }
-            return self.http.request("POST", url, json=body, idempotent=True).json()
+            return self.http.request_json("POST", url, json=body, idempotent=True)
 
         for page in offset_pages(
             fetch, items_of=lambda p: p.get("features") or [], page_size=page_size,

@@ -18,6 +18,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from harvest.providers.auth import ClientCredentialsAuth
+from harvest.providers.errors import ProviderError
 from harvest.providers.http import ProviderHttp, RetryPolicy, session_for
 from harvest.providers.oneatlas_wire import CatalogItem, ImportPage, decode_import_page
 from harvest.providers.paging import Listing, iter_pages
@@ -85,21 +86,21 @@ class SentinelHubClient:
 
     def create_order(self, body: Mapping[str, Any]) -> dict[str, Any]:
         """POST /dataimport/orders: an unconfirmed order, i.e. a quote with its `sqkm`; never re-sent blindly."""
-        return self.http.request("POST", f"{self.settings.url}{IMPORT}/orders", json=dict(body)).json()
+        return self.http.request_json("POST", f"{self.settings.url}{IMPORT}/orders", json=dict(body))
 
     def confirm_order(self, order_id: str) -> dict[str, Any]:
         """POST …/orders/{id}/confirm: spends quota; a second confirm answers 409, so it is not blindly repeated."""
-        return self.http.request("POST", f"{self.settings.url}{IMPORT}/orders/{order_id}/confirm").json()
+        return self.http.request_json("POST", f"{self.settings.url}{IMPORT}/orders/{order_id}/confirm")
 
     def order(self, order_id: str) -> dict[str, Any]:
-        return self.http.request("GET", f"{self.settings.url}{IMPORT}/orders/{order_id}").json()
+        return self.http.request_json("GET", f"{self.settings.url}{IMPORT}/orders/{order_id}")
 
     def orders(self, **filters: str) -> Iterator[dict[str, Any]]:
         """Orders (optionally filtered by status, collectionId, search), following `links.next`."""
         first = str(httpx.URL(f"{self.settings.url}{IMPORT}/orders", params=filters))
 
         def fetch(url: str) -> dict[str, Any]:
-            return self.http.request("GET", url).json()
+            return self.http.request_json("GET", url)
 
         for page in iter_pages(
             fetch, first, _next_link, listing=Listing("Sentinel Hub", "GET", first, "links.next"),
@@ -111,7 +112,7 @@ class SentinelHubClient:
         url = f"{self.settings.url}{IMPORT}/orders/{order_id}/deliveries"
 
         def fetch(page_url: str) -> dict[str, Any]:
-            return self.http.request("GET", page_url).json()
+            return self.http.request_json("GET", page_url)
 
         listing = Listing("Sentinel Hub", "GET", url, "links.next")
         pages = iter_pages(fetch, url, _next_link, listing=listing, items_of=_data, key_of=lambda d: d.get("id"))
@@ -120,14 +121,19 @@ class SentinelHubClient:
     def delivery_files(self, order_id: str, delivery_id: str) -> list[str]:
         """Relative paths of a delivery's files (409 Conflict while the delivery is not ready)."""
         url = f"{self.settings.url}{IMPORT}/orders/{order_id}/deliveries/{delivery_id}/files"
-        return list(self.http.request("GET", url).json())
+        files = orjson.loads(self.http.request("GET", url).content)
+        if not isinstance(files, list) or not all(isinstance(name, str) for name in files):
+            raise ProviderError(
+                "Sentinel Hub", f"the file list of delivery {delivery_id} is not a list of paths", url=url
+            )
+        return files
 
     def delivery_file_url(self, order_id: str, delivery_id: str, path: str) -> str:
         return f"{self.settings.url}{IMPORT}/orders/{order_id}/deliveries/{delivery_id}/files/{path}"
 
     def quotas(self) -> list[dict[str, Any]]:
         """Import quotas per collection: quotaSqkm and quotaUsed."""
-        return self.http.request("GET", f"{self.settings.url}{IMPORT}/accountquotas").json().get("data") or []
+        return self.http.request_json("GET", f"{self.settings.url}{IMPORT}/accountquotas").get("data") or []
 
     # -- catalog (STAC) --------------------------------------------------------------------------
 
@@ -154,7 +160,7 @@ class SentinelHubClient:
 
         def fetch(cursor: int) -> dict[str, Any]:
             payload = body if cursor == 0 else {**body, "next": cursor}
-            return orjson.loads(self.http.request("POST", url, json=payload, idempotent=True).content)
+            return self.http.request_json("POST", url, json=payload, idempotent=True)
 
         for page in iter_pages(
             fetch, 0, lambda page: (page.get("context") or {}).get("next"),
