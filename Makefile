@@ -46,6 +46,8 @@ browser:
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	VIRTUAL_ENV="$$PWD/$(VENV)" $(BIN)/dg check defs
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .

@@ -254,5 +254,8 @@ def load_aois(path: Path | None = None) -> AoiSet:
     seen: set[str] = set()
     for index, feature in enumerate(features):
         result = _check_feature(index, feature, seen)
-        (aois if isinstance(result, Aoi) else problems).append(result)  # type: ignore[arg-type]
+        if isinstance(result, Aoi):
+            aois.append(result)
+        else:
+            problems.append(result)
     return AoiSet(source=source, aois=tuple(aois), problems=tuple(problems))

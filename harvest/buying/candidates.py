@@ -27,10 +27,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import shapely
+from shapely.geometry import GeometryCollection
 from shapely.geometry.base import BaseGeometry
 
 from harvest.aois import Aoi, AoiSet
 from harvest.buying.policy import AoiPolicy, PolicySet, in_eur
+from harvest.catalog.column_values import integers, strings
 from harvest.catalog.geodesy import area_km2
 from harvest.catalog.geoparquet import write_table
 from harvest.catalog.schema import DESCRIPTIONS, SCENE_SCHEMA, ColumnInfo
@@ -39,7 +41,7 @@ from harvest.providers.errors import ClientError, ProviderError
 from harvest.providers.secrets import redact
 from harvest.timestamps import to_datetime
 
-# Airbus sells only SENSOR-level items; ALBUM items are previews (NOTES.md §1.7, §3.2)
+# Airbus sells only SENSOR-level items; ALBUM items are previews (docs/providers.md#oneatlas-catalog-search)
 UNORDERABLE_LEVELS = frozenset({"ALBUM"})
 # ranking buckets: offers of one acquisition differ in the last digits providers round to
 COVERAGE_DIGITS = 3
@@ -147,7 +149,7 @@ def select_candidates(
             continue
         records.append(_record(row, aoi, options, fraction, km2))
     table = _ranked(records, lambda record: _list_price_key(record, policies.overall.rates))
-    by_aoi = Counter(table.column("aoi_id").to_pylist())
+    by_aoi = Counter(strings(table.column("aoi_id")))
     return table, SelectionSummary(len(table), dict(sorted(by_aoi.items())), dict(sorted(excluded.items())))
 
 
@@ -192,7 +194,7 @@ def attach_quotes(
 def order_requests(candidates: pa.Table) -> list[OrderRequest]:
     """The OrderRequest of every candidate row; ValueError if a row's order_key does not match its content."""
     names = ["provider", "scene_id", "aoi_id", "aoi_geometry", "options", "order_key", "constellation"]
-    acquired = pc.cast(candidates.column("acquired"), pa.int64()).to_pylist()
+    acquired = integers(pc.cast(candidates.column("acquired"), pa.int64()))
     requests = []
     for row, acquired_ns in zip(candidates.select(names).to_pylist(), acquired, strict=True):
         request = OrderRequest.build(
@@ -278,8 +280,8 @@ def _coverage(footprints: Sequence[bytes], aois: Sequence[Aoi]) -> tuple[list[fl
 
 def _polygonal_km2(geometry: BaseGeometry) -> float:
     """Geodesic km² of the polygons in a geometry (an intersection may also hold lines and points)."""
-    if geometry.geom_type == "GeometryCollection":
-        return sum(_polygonal_km2(part) for part in geometry.geoms)
+    if isinstance(geometry, GeometryCollection):
+        return sum((_polygonal_km2(part) for part in geometry.geoms), 0.0)
     return area_km2(geometry) if geometry.geom_type in ("Polygon", "MultiPolygon") else 0.0
 
 

@@ -9,12 +9,15 @@ pole, and is closed over it.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import shapely
 from numpy.typing import NDArray
+from shapely.geometry import LinearRing
 from shapely.geometry.base import BaseGeometry
 
 from harvest.catalog.polygons import Geometries, as_geometry_array, multipolygons_by_owner, polygonal
@@ -65,7 +68,7 @@ def _cut(geometries: Geometries) -> Geometries:
         west = -_HALF_TURN + 360.0 * turn
         piece = shapely.clip_by_rect(parts, west, -90.0, west + 360.0, 90.0)
         if turn:
-            piece = shapely.transform(piece, lambda xy, turn=turn: xy - np.array([360.0 * turn, 0.0]))
+            piece = shapely.transform(piece, functools.partial(_shifted_west, turns=turn))
         kept = ~shapely.is_empty(piece)
         pieces.append(piece[kept])
         piece_owner.append(owner[kept])
@@ -140,14 +143,20 @@ class _Rings:
         x += np.where(exterior, shell_shift, hole_shift)[self.coord_ring]
 
         xy = np.column_stack([x, self.xy[:, 1]])
-        rings = shapely.linearrings(xy, indices=self.coord_ring)
+        # shapely's stubs type the vectorised constructors as "one geometry or an array": with
+        # `indices` they always return an array
+        rings = cast("Geometries", shapely.linearrings(xy, indices=self.coord_ring))
         for ring in np.flatnonzero(winding).tolist():
             rings[ring] = _closed_over_pole(xy[self.starts[ring] : ends[ring]])
-        parts = shapely.polygons(rings, indices=self.ring_part)
+        parts = cast("Geometries", shapely.polygons(rings, indices=self.ring_part))
         return parts, self.part_owner
 
 
-def _closed_over_pole(xy: NDArray[np.float64]) -> BaseGeometry:
+def _shifted_west(xy: NDArray[np.float64], turns: int) -> NDArray[np.float64]:
+    return xy - np.array([360.0 * turns, 0.0], dtype=np.float64)
+
+
+def _closed_over_pole(xy: NDArray[np.float64]) -> LinearRing:
     pole = 90.0 if xy[:, 1].mean() >= 0 else -90.0
     detour = np.array([[xy[-1, 0], pole], [xy[0, 0], pole], xy[0]])
-    return shapely.linearrings(np.vstack([xy, detour]))
+    return LinearRing(np.vstack([xy, detour]))

@@ -19,6 +19,7 @@ import pyarrow.parquet as pq
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from harvest.catalog.column_values import strings
 from harvest.catalog.geoparquet import read_geo_metadata
 from harvest.catalog.schema import STORED_SCHEMA
 
@@ -51,9 +52,8 @@ def schema_matches(paths: Sequence[Path]) -> CheckOutcome:
 
 def unique_scenes(table: pa.Table) -> CheckOutcome:
     """No (provider, scene_id) appears twice."""
-    keys = pc.binary_join_element_wise(table.column("provider"), table.column("scene_id"), "\x1f")
-    counts = pc.value_counts(keys)
-    twice = [v.as_py().split("\x1f")[1] for v, c in zip(counts.field(0), counts.field(1), strict=True) if c.as_py() > 1]
+    counts = table.group_by(["provider", "scene_id"], use_threads=False).aggregate([("scene_id", "count")])
+    twice = strings(counts.filter(pc.greater(counts.column("scene_id_count"), pa.scalar(1))).column("scene_id"))
     if twice:
         return CheckOutcome(
             False, f"{len(twice)} scene(s) appear more than once: {_examples(twice)}", {"duplicates": len(twice)}
@@ -76,7 +76,7 @@ def valid_footprints(table: pa.Table) -> CheckOutcome:
             | (bounds[:, 1] < -90)
             | (bounds[:, 3] > 90)
         )
-    scenes = table.column("scene_id").to_pylist()
+    scenes = strings(table.column("scene_id"))
     broken = [scenes[i] for i in np.flatnonzero(bad).tolist()]
     if broken:
         return CheckOutcome(False, f"{len(broken)} invalid footprint(s): {_examples(broken)}", {"invalid": len(broken)})

@@ -15,8 +15,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Literal, get_args
+from typing import Any, Literal, cast, get_args
 
+import branca.element
 import folium
 import matplotlib as mpl
 import numpy as np
@@ -190,7 +191,7 @@ def _layer(aoi: Aoi, scenes: pa.Table, color_by: str, window: tuple[date, date] 
     aoi_shape = unwrap_around(np.array([aoi.geometry], dtype=object), longitude)[0]
     acquired_ns = pc.cast(scenes.column("acquired"), pa.int64()).to_numpy(zero_copy_only=False)
     acquired_s = acquired_ns / 1e9
-    cloud = pc.fill_null(pc.cast(scenes.column("cloud_cover"), pa.float64()), np.nan).to_numpy(zero_copy_only=False)
+    cloud = pc.cast(scenes.column("cloud_cover"), pa.float64()).to_numpy(zero_copy_only=False)  # null: NaN
     values = acquired_s if color_by == "acquired" else cloud
     newest = to_datetime(int(acquired_ns.max())) if len(scenes) else None
     return _Layer(
@@ -240,7 +241,7 @@ def _popups(scenes: pa.Table, acquired_ns: NDArray[np.int64], cloud: NDArray[np.
         "unknown" if amount is None else " ".join(filter(None, (f"{amount:,.2f}", currency, "per", unit or "scene")))
         for amount, currency, unit in zip(amounts, currencies, units, strict=True)
     ]
-    fields = {
+    fields: dict[str, Sequence[object]] = {
         "scene": scenes.column("scene_id").to_pylist(),
         "provider": scenes.column("provider").to_pylist(),
         "acquired": [format_seconds(ns) for ns in acquired_ns.tolist()],
@@ -269,7 +270,7 @@ def _feature_collection(layer: _Layer, colours: Sequence[str]) -> dict[str, obje
     return {"type": "FeatureCollection", "features": features}
 
 
-def _footprint_style(feature: dict) -> dict[str, object]:
+def _footprint_style(feature: dict[str, Any]) -> dict[str, object]:
     colour = feature["properties"]["colour"]
     return {"color": colour, "weight": 1, "fillColor": colour, "fillOpacity": 0.3}
 
@@ -278,7 +279,7 @@ def _write_html(layer: _Layer, path: Path) -> None:
     west, south, east, north = layer.bounds()
     fmap = folium.Map(location=[(south + north) / 2, (west + east) / 2], tiles="OpenStreetMap", prefer_canvas=True)
     fmap.fit_bounds([[south, west], [north, east]])
-    root = fmap.get_root()
+    root = cast("branca.element.Figure", fmap.get_root())  # a Map's root is always its Figure
     if layer.count:
         folium.GeoJson(
             _feature_collection(layer, layer.scale.colours(layer.values)),
@@ -354,7 +355,7 @@ def _write_png(layer: _Layer, path: Path) -> None:
         mappable = mpl.cm.ScalarMappable(norm=layer.scale.norm(), cmap=layer.scale.colormap())
         colorbar = figure.colorbar(mappable, ax=axes, shrink=0.8, label=layer.scale.caption)
         ticks = np.linspace(layer.scale.vmin, layer.scale.vmax, 5)
-        colorbar.set_ticks(ticks, labels=[layer.scale.label(t) for t in ticks])
+        colorbar.set_ticks(ticks.tolist(), labels=[layer.scale.label(t) for t in ticks])
     aoi_paths, _ = _paths(np.array([layer.aoi], dtype=object))
     axes.add_collection(PathCollection(aoi_paths, facecolors="none", edgecolors=AOI_COLOUR, linewidths=1.8))
     west, south, east, north = layer.bounds()

@@ -15,12 +15,14 @@ import bisect
 from collections.abc import Callable, Iterator, Sequence
 from itertools import count
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from numpy.typing import NDArray
+
+SortKeys = list[tuple[str, Literal["ascending", "descending"]]]
 
 _SPILL_OPTIONS = pa.ipc.IpcWriteOptions(compression="lz4")
 
@@ -40,7 +42,7 @@ class ExternalSorter:
         if buffer_rows < 1 or batch_rows < 1 or fan_in < 2:
             raise ValueError("buffer_rows and batch_rows must be positive and fan_in at least 2")
         self._keys = tuple(sort_keys)
-        self._order = [(key, "ascending") for key in self._keys]
+        self._order: SortKeys = [(key, "ascending") for key in self._keys]
         self._scratch = scratch
         self._buffer_rows = buffer_rows
         self._batch_rows = batch_rows
@@ -154,12 +156,12 @@ def _gather(batches: list[pa.RecordBatch], order: NDArray[np.int64], batch_rows:
         pieces = []
         for index in np.unique(source).tolist():
             local = wanted[grouped][source[grouped] == index] - starts[index]
-            pieces.append(pa.Table.from_batches([batches[index].take(pa.array(local))]))
+            pieces.append(pa.Table.from_batches([batches[index].take(local)]))
         gathered = pa.concat_tables(pieces).combine_chunks()
-        yield gathered.take(pa.array(np.argsort(grouped)))
+        yield gathered.take(np.argsort(grouped))
 
 
-def _merge(paths: Sequence[Path], keys: Sequence[str], order: list[tuple[str, str]]) -> Iterator[pa.Table]:
+def _merge(paths: Sequence[Path], keys: Sequence[str], order: SortKeys) -> Iterator[pa.Table]:
     runs = [_Run(path, keys) for path in paths]
     try:
         active = [run for run in runs if run.table is not None]

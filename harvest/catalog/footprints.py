@@ -37,7 +37,7 @@ class InvalidFootprint(ValueError):
 def footprint_from_geojson(geometry: Mapping[str, Any]) -> BaseGeometry:
     """One GeoJSON geometry (or Feature) as a catalog footprint; raises InvalidFootprint when it has no area."""
     [footprint] = footprints_from_geojson([geometry])
-    if footprint is None:
+    if not isinstance(footprint, BaseGeometry):
         kind = geometry.get("type") if isinstance(geometry, Mapping) else type(geometry).__name__
         raise InvalidFootprint(
             f"footprint of type {kind!r} is not valid GeoJSON or has no area inside latitudes [-90, 90] once repaired"

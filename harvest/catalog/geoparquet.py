@@ -77,7 +77,8 @@ def read_geo_metadata(path: str | Path) -> dict[str, Any]:
     metadata = pq.read_metadata(path).metadata or {}
     if GEO_KEY not in metadata:
         raise ValueError(f"{path} has no GeoParquet `geo` metadata")
-    return json.loads(metadata[GEO_KEY])
+    geo: dict[str, Any] = json.loads(metadata[GEO_KEY])
+    return geo
 
 
 @contextlib.contextmanager

@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from harvest.catalog.column_values import strings
 from harvest.catalog.schema import SCENE_SCHEMA
 
 
-def merge_scene_rows(tables: list[pa.Table | pa.RecordBatch]) -> pa.Table:
+def merge_scene_rows(tables: Sequence[pa.Table | pa.RecordBatch]) -> pa.Table:
     """Concatenate, then keep one row per (provider, scene_id): the newest `updated` (later rows win
     ties), with `aoi_ids` the sorted union over every row of that scene."""
     parts = [pa.Table.from_batches([t]) if isinstance(t, pa.RecordBatch) else t for t in tables if len(t)]
     if not parts:
         return SCENE_SCHEMA.empty_table()
     table = pa.concat_tables(parts).combine_chunks()
-    providers = table.column("provider").to_pylist()
-    scenes = table.column("scene_id").to_pylist()
+    providers = strings(table.column("provider"))
+    scenes = strings(table.column("scene_id"))
     updated = pc.cast(table.column("updated"), pa.int64()).to_pylist()
     aoi_lists = table.column("aoi_ids").to_pylist()
     chosen: dict[tuple[str, str], int] = {}

@@ -14,7 +14,7 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TypeAlias
+from typing import TypeVar
 
 import numpy as np
 import pyarrow as pa
@@ -26,7 +26,7 @@ from shapely.geometry.base import BaseGeometry
 from harvest.catalog.schema import BBOX_COLUMN, TIMESTAMP
 from harvest.timestamps import from_datetime
 
-Data: TypeAlias = pa.RecordBatch | pa.Table
+Data = TypeVar("Data", pa.RecordBatch, pa.Table)
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
+from harvest.catalog.column_values import strings
 from harvest.catalog.damage import STRAY, DamagedFileError, damage, day_of, unreadable
 from harvest.catalog.schema import SCENE_SCHEMA
 from harvest.catalog.writer import WriteSummary, write_catalog
@@ -167,7 +168,7 @@ class CatalogStore:
         return {
             scene_id: date.fromisoformat(Path(file).stem)
             for scene_id, file in zip(
-                table.column("scene_id").to_pylist(), table.column("__filename").to_pylist(), strict=True
+                strings(table.column("scene_id")), strings(table.column("__filename")), strict=True
             )
         }
 

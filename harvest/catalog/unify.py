@@ -31,7 +31,7 @@ def unify(tables: list[pa.Table]) -> tuple[pa.Table, UnifiedSummary]:
     table = pa.concat_tables(parts) if parts else SCENE_SCHEMA.empty_table()
     table = table.sort_by([("acquisition_id", "ascending"), ("provider", "ascending"), ("scene_id", "ascending")])
     per_acquisition = table.group_by("acquisition_id").aggregate([("provider", "count_distinct")])
-    multi = int(pc.sum(pc.greater(per_acquisition.column("provider_count_distinct"), 1)).as_py() or 0)
+    multi = len(per_acquisition.filter(pc.greater(per_acquisition.column("provider_count_distinct"), pa.scalar(1))))
     counts = table.group_by("provider").aggregate([("scene_id", "count")]).to_pydict()
     summary = UnifiedSummary(
         offers=len(table),

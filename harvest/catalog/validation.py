@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -35,7 +37,9 @@ def conform(data: pa.RecordBatch | pa.Table) -> pa.Table:
     return table
 
 
-def _conform_column(field: pa.Field, column: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+def _conform_column(
+    field: pa.Field[Any], column: pa.Array[Any] | pa.ChunkedArray[Any]
+) -> pa.Array[Any] | pa.ChunkedArray[Any]:
     kind = column.type
     if pa.types.is_timestamp(kind) and kind.tz is None:
         raise CatalogSchemaError(
@@ -68,9 +72,10 @@ def _same_family(kind: pa.DataType, target: pa.DataType) -> bool:
     """Whether `kind` may be cast to `target` without reinterpreting values (strings are not parsed as numbers)."""
     if pa.types.is_null(kind):
         return True
-    if pa.types.is_list(target):
-        listlike = pa.types.is_list(kind) or pa.types.is_large_list(kind) or pa.types.is_list_view(kind)
-        return listlike and _same_family(kind.value_type, target.value_type)
+    if isinstance(target, pa.ListType):
+        return isinstance(kind, pa.ListType | pa.LargeListType | pa.ListViewType) and _same_family(
+            kind.value_type, target.value_type
+        )
     families = (
         (
             pa.types.is_string,

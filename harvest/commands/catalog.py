@@ -17,6 +17,7 @@ import shapely
 
 from harvest import registry
 from harvest.aois import AoiFileError, aois_path, load_aois
+from harvest.catalog.column_values import integers, strings
 from harvest.catalog.damage import DamagedFileError
 from harvest.catalog.query import CatalogQuery
 from harvest.catalog.reader import iter_catalog_batches
@@ -228,16 +229,16 @@ def _texts(table: pa.Table, name: str) -> list[str]:
 
 
 def _as_table(table: pa.Table) -> str:
-    acquired = pc.cast(table.column("acquired"), pa.int64()).to_pylist()
+    acquired = integers(pc.cast(table.column("acquired"), pa.int64()))
     prices = zip(
         table.column("price_amount").to_pylist(),
         table.column("price_currency").to_pylist(),
         table.column("price_unit").to_pylist(),
         strict=True,
     )
-    columns = (
-        table.column("provider").to_pylist(),
-        table.column("scene_id").to_pylist(),
+    columns: tuple[list[str], ...] = (
+        strings(table.column("provider")),
+        strings(table.column("scene_id")),
         [format_seconds(ns) for ns in acquired],
         ["-" if c is None else f"{c:.1f}" for c in table.column("cloud_cover").to_pylist()],
         ["-" if g is None else f"{g:.2f}" for g in table.column("gsd_m").to_pylist()],
@@ -263,7 +264,8 @@ def _as_table(table: pa.Table) -> str:
 
 def _wkt(table: pa.Table) -> list[str]:
     geometries = shapely.from_wkb(table.column("geometry").to_numpy(zero_copy_only=False))
-    return shapely.to_wkt(geometries, rounding_precision=-1).tolist()
+    wkt: list[str] = shapely.to_wkt(geometries, rounding_precision=-1).tolist()
+    return wkt
 
 
 def _as_csv(table: pa.Table) -> str:

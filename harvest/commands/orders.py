@@ -37,7 +37,8 @@ if TYPE_CHECKING:
     from harvest.aois import AoiSet
     from harvest.buying.policy import PolicySet
     from harvest.catalog.store import CatalogStore
-    from harvest.ordering.desks import DeskSet
+    from harvest.delivery.deliverable import Deliverable
+    from harvest.ordering.desks.factory import DeskSet
     from harvest.ordering.ledger import Budgets, Ledger, LedgerEvent, OrderRow, OrderState
     from harvest.ordering.placing import Placement
     from harvest.ordering.tracking import TrackReport
@@ -54,7 +55,7 @@ _HIDDEN_DETAIL = frozenset({"raw"})  # provider answers: long, and the event's o
 _TOKEN_WIDTH = 48  # longer one-word values of an event (provider quote tokens) are cut in the history
 
 
-class _StateType(click.ParamType):
+class _StateType(click.ParamType["OrderState", Any]):
     """An order state by name, checked against OrderState when used (the ledger is imported lazily)."""
 
     name = "state"
@@ -684,7 +685,7 @@ def _order_detail(order: OrderRow, events: Sequence[LedgerEvent], files: Sequenc
     return "\n".join(lines)
 
 
-def _deliverable(item: Any) -> str:
+def _deliverable(item: Deliverable) -> str:
     return item.filename + (f" ({item.size:,} bytes)" if item.size is not None else "")
 
 

@@ -39,10 +39,11 @@ def whole_size(response: httpx.Response) -> int | None:
 
 def validator(response: httpx.Response) -> str | None:
     """A value for If-Range: a strong ETag, else Last-Modified (a weak ETag may not be used)."""
-    etag = response.headers.get("etag")
+    etag: str | None = response.headers.get("etag")
     if etag and not etag.startswith("W/"):
         return etag
-    return response.headers.get("last-modified")
+    modified: str | None = response.headers.get("last-modified")
+    return modified
 
 
 def announced_md5(response: httpx.Response) -> str | None:

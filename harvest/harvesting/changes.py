@@ -19,6 +19,7 @@ import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from harvest.catalog.column_values import datetimes, integers, strings
 from harvest.timestamps import format_rfc3339_nano, parse_ns
 
 CURSOR_VERSION = 1
@@ -32,7 +33,7 @@ def short_digest(text: str, size: int = 9) -> str:
 def acquisition_days(table: pa.Table) -> list[date]:
     """The UTC acquisition day of every row."""
     days = pc.cast(pc.floor_temporal(table.column("acquired"), unit="day"), pa.timestamp("s", tz="UTC"))
-    return [moment.date() for moment in days.to_pylist()]
+    return [moment.date() for moment in datetimes(days)]
 
 
 @dataclass
@@ -100,8 +101,8 @@ def updated_days(
     read = new = 0
     for batch in batches:
         table = pa.Table.from_batches([batch])
-        ids = table.column("scene_id").to_pylist()
-        updated = pc.cast(table.column("updated"), pa.int64()).to_pylist()
+        ids = strings(table.column("scene_id"))
+        updated = integers(pc.cast(table.column("updated"), pa.int64()))
         for scene_id, moment, day in zip(ids, updated, acquisition_days(table), strict=True):
             read += 1
             newest = max(newest, moment)

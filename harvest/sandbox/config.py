@@ -37,7 +37,8 @@ class SandboxConfig:
     tpdi_stage_s: float = 60.0  # time spent in each delivery status
     tpdi_quota_sqkm: float = 5_000.0  # per collection
     tpdi_search_max_count: int = 50
-    tpdi_min_order_sqkm: float = 0.25  # an order is billed at least this area (NOTES §3.3: unknown, a knob)
+    # an order is billed at least this area (undocumented, so a knob: docs/providers.md#sentinel-hub-tpdi-orders)
+    tpdi_min_order_sqkm: float = 0.25
     tpdi_failure_rate: float = 0.0  # share of deliveries that fail (DELIVERY_FAILED, NON_INGESTIBLE, IMPORT_FAILED)
     tpdi_archive_stage_s: float = 10.0  # time a zip archive spends in WAITING, then in PREPARING
 

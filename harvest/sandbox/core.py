@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar, cast
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -17,6 +18,8 @@ from harvest.sandbox.faults import FaultPlan, parse_faults
 from harvest.sandbox.state import SandboxState
 from harvest.sandbox.tokens import TokenAuthority
 from harvest.sandbox.world.world import World, WorldConfig
+
+T = TypeVar("T")
 
 ErrorResponder = Callable[[int, str, dict[str, str]], Response]
 
@@ -90,11 +93,14 @@ class Sandbox:
         if self.clock.frozen:
             self.state.set_meta("frozen_clock", {"spec": self.config.clock, "now_ns": self.clock.now_ns()})
 
-    def cache(self, name: str, factory: Callable[[], object]) -> object:
-        """The value cached under `name`, built by `factory` on first use (dropped when the world grows)."""
+    def cache(self, name: str, factory: Callable[[], T]) -> T:
+        """The value cached under `name`, built by `factory` on first use (dropped when the world grows).
+
+        A name is always built by the same factory, so the value has the factory's type.
+        """
         if name not in self._caches:
             self._caches[name] = factory()
-        return self._caches[name]
+        return cast("T", self._caches[name])
 
 
 def sandbox_of(request: Request) -> Sandbox:

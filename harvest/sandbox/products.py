@@ -96,11 +96,17 @@ class ProductStore:
         partial.replace(path)
 
 
+def _mission(platform: str) -> str:
+    """The mission letters of a platform name (PHR1A -> PHR), as DIMAP volume files are named."""
+    letters = re.match(r"[A-Z]+", platform)
+    return letters.group() if letters else platform
+
+
 def dimap_members(platform: str, stem: str, total_size: int) -> list[Member]:
     """The files of an Airbus DIMAP product whose image tiles add up to about `total_size` bytes."""
     image = max(total_size - 6_000, 1024)
     return [
-        Member(f"{stem}/VOL_{re.match(r'[A-Z]+', platform).group()}.XML", 1_200),  # type: ignore[union-attr]
+        Member(f"{stem}/VOL_{_mission(platform)}.XML", 1_200),
         Member(f"{stem}/INDEX.HTM", 800),
         Member(f"{stem}/IMG_{platform}_P_001/DIM_{platform}_P_{stem}.XML", 3_000),
         Member(f"{stem}/IMG_{platform}_P_001/IMG_{platform}_P_{stem}_R1C1.JP2", image),

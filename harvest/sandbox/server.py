@@ -114,7 +114,6 @@ def running(config: SandboxConfig, host: str = "127.0.0.1", port: int = 0) -> It
     """Serve a sandbox in a thread for the duration of a `with` block."""
     sandbox, sock = prepare(config, host, port)
     server = _uvicorn(sandbox, log_level="error")
-    server.config.install_signal_handlers = False  # type: ignore[attr-defined]
 
     def run() -> None:
         uvloop.run(_serve(server, sandbox, sock))

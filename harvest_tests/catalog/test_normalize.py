@@ -1,4 +1,4 @@
-"""Normalisers against the providers' documented examples (seeds 001–004, NOTES.md), quirks included."""
+"""Normalisers against the providers' documented examples (seeds 001–004, docs/providers.md), quirks included."""
 
 from __future__ import annotations
 
@@ -107,7 +107,7 @@ def test_every_timestamp_precision(text: str, expected: str) -> None:
     assert instants([text, None]).cast(pa.int64()).to_pylist() == [parse_ns(expected), None]
 
 
-ARLULA_RESULT = {  # NOTES.md §2.3, the current API's search result
+ARLULA_RESULT = {  # docs/providers.md#arlula-archive-search: the current API's search result
     "sceneID": "LC08_L1TP_089083_20200112_20200127_01_T1",
     "supplier": "landsat",
     "platform": "landsat-8",

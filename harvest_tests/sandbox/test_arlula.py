@@ -56,8 +56,8 @@ SEED_ORDER = {
     "expiration": None,
 }  # fmt: skip
 
-# NOTES.md §2.3 (search response) and §2.4-2.5 (Order, Dataset, Resource, list envelope)
-NOTES_SEARCH_RESPONSE = {
+# docs/providers.md#arlula-archive-search (search response) and docs/providers.md#arlula-orders-datasets-and-resources
+DOCUMENTED_SEARCH_RESPONSE = {
     "state": "", "errors": [], "warnings": [],
     "results": [{
         "sceneID": "LC08_L1TP_089083_20200112_20200127_01_T1", "supplier": "landsat", "platform": "landsat-8",
@@ -75,25 +75,25 @@ NOTES_SEARCH_RESPONSE = {
         "annotations": ["PONT: Your Point search was enlarged to an area centered on your search to meet ..."],
     }],
 }  # fmt: skip
-NOTES_RESOURCE = {
+DOCUMENTED_RESOURCE = {
     "id": "9d1e", "createdAt": "…", "updatedAt": "…", "dataset": "b7adb198-…", "name": "LC08_…_B4.TIF",
     "type": "img_tiff", "format": "image/tiff", "roles": ["data"], "size": 63242112,
     "checksum": 'md5:"3b5d5c3712955042212316173ccf37be"',
 }  # fmt: skip
-NOTES_DATASET = {
+DOCUMENTED_DATASET = {
     "id": "b7adb198-…", "createdAt": "…", "updatedAt": "…", "type": "archive", "status": "complete",
     "supplier": "landsat", "orderingID": "eyJ…", "sceneID": "LC08_…", "bundle": "default", "eula": "https://…",
     "total": 0, "discount": 0, "tax": 0, "refunded": 0, "order": "cade11f4-…", "campaign": None,
     "aoi": [[[151.17, -33.90], [151.26, -33.90], [151.26, -33.94], [151.17, -33.94], [151.17, -33.90]]],
-    "datetime": "2020-01-12T23:49:36Z", "expiration": "2024-09-15T01:02:03Z", "resources": [NOTES_RESOURCE],
+    "datetime": "2020-01-12T23:49:36Z", "expiration": "2024-09-15T01:02:03Z", "resources": [DOCUMENTED_RESOURCE],
 }  # fmt: skip
-NOTES_ORDER = {
+DOCUMENTED_ORDER = {
     "id": "cade11f4-8b4d-43e1-8cb1-3bce85111a01", "createdAt": "2024-08-15T01:02:03Z",
     "updatedAt": "2024-08-15T01:02:03Z", "status": "pending", "total": 0, "discount": 0, "tax": 0, "refunded": 0,
     "paymentMethod": None, "campaigns": [], "datasets": [{"id": "3f47…", "status": "pending"}],
 }  # fmt: skip
-NOTES_ORDER_LIST = {
-    "content": [{k: v for k, v in NOTES_ORDER.items() if k not in ("campaigns", "datasets")}],
+DOCUMENTED_ORDER_LIST = {
+    "content": [{k: v for k, v in DOCUMENTED_ORDER.items() if k not in ("campaigns", "datasets")}],
     "page": 0, "length": 20, "count": 137,
 }  # fmt: skip
 
@@ -210,7 +210,7 @@ def test_current_search_matches_the_documented_shape(shared_sandbox: RunningSand
     assert response.status_code == 200
     body = response.json()
     assert {r["supplier"] for r in body["results"]} == set(SUPPLIERS)
-    assert_same_shape(NOTES_SEARCH_RESPONSE, body)
+    assert_same_shape(DOCUMENTED_SEARCH_RESPONSE, body)
     for result in body["results"]:
         assert result["thumbnail"].startswith(f"{shared_sandbox.url}/arlula/")
         assert len(result["bounding"][0]) == 5 and result["bounding"][0][0] == result["bounding"][0][-1]
@@ -529,7 +529,7 @@ def test_order_lifecycle_lists_and_webhook(
         )
         assert response.status_code == 200, response.text
         order = response.json()
-        assert_same_shape(NOTES_ORDER, order)
+        assert_same_shape(DOCUMENTED_ORDER, order)
         assert order["status"] == "pending"
         assert order["total"] == dollars_up(bundle(pleiades, "analytic")["price"] * 1.5)
         (dataset,) = order["datasets"]
@@ -556,7 +556,7 @@ def test_order_lifecycle_lists_and_webhook(
         assert next(a for a in attempts if a["url"] != hook_url)["error"]
 
         full = client.get(f"/api/dataset/{dataset['id']}").json()
-        assert_same_shape(NOTES_DATASET, full)
+        assert_same_shape(DOCUMENTED_DATASET, full)
         completed = parse_ns(order["createdAt"]) + int(3 * STAGE_S * NS_PER_S)
         assert parse_ns(full["expiration"]) == completed + 30 * NS_PER_DAY
         assert {r["type"] for r in full["resources"]} >= {"img_tiff", "thumb"}
@@ -577,7 +577,7 @@ def test_order_lifecycle_lists_and_webhook(
         assert legacy.json()["status"] == "complete" and legacy.json()["expiration"] is None  # landsat: instant, public
 
         listing = client.get("/api/orders").json()
-        assert_same_shape(NOTES_ORDER_LIST, listing)
+        assert_same_shape(DOCUMENTED_ORDER_LIST, listing)
         assert listing["count"] == 3 and listing["page"] == 0 and listing["length"] == 20
         assert all("datasets" not in o and "campaigns" not in o for o in listing["content"])
         page = client.get("/api/orders", params={"page": 1, "size": 2}).json()
@@ -609,7 +609,7 @@ def test_downloads_redirect_resume_checksum_and_expire(make_sandbox: Callable[..
         advance(sandbox, 3 * STAGE_S)
         dataset = client.get(f"/api/dataset/{dataset_id}").json()
         resource = next(r for r in dataset["resources"] if r["type"] == "img_tiff")
-        assert_same_shape(NOTES_RESOURCE, client.get(f"/api/resource/{resource['id']}").json())
+        assert_same_shape(DOCUMENTED_RESOURCE, client.get(f"/api/resource/{resource['id']}").json())
 
         redirect = client.get(f"/api/resource/{resource['id']}/data")
         assert redirect.status_code == 302

@@ -2,8 +2,9 @@
 
 Two kinds of check: every example response of seeds 001 and 002 has a sandbox counterpart with the
 same field names and JSON types; and search responses and errors validate against the schemas of
-the OpenAPI spec in ../shared/providers/specs. Where the spec contradicts the examples, NOTES.md
-decides, and the few relaxations that follow are listed (and explained) in `_documented_relaxations`.
+Airbus's OpenAPI spec (SPECS). Where the spec contradicts the examples, the examples win
+(docs/providers.md#oneatlas-catalog-search), and the few relaxations that follow are listed (and
+explained) in `_documented_relaxations`.
 """
 
 from __future__ import annotations
@@ -66,7 +67,7 @@ def test_token_matches_seed_002(shared_sandbox: RunningSandbox) -> None:
 
 def test_public_feature_matches_seeds_001_and_002(shared_sandbox: RunningSandbox) -> None:
     session = OneAtlasSession(shared_sandbox)
-    # seed 001's example is an archive SPOT item; NOTES.md §1.11.9 has ALBUM items without WMTS
+    # seed 001's example is an archive SPOT item; ALBUM items have no WMTS (docs/providers.md#oneatlas-in-the-sandbox)
     # links, so the full link set of the example is compared with a SENSOR SPOT item
     spot = session.search_ok(
         geometry=TOULOUSE.geojson(), constellation="SPOT", processingLevel="SENSOR", itemsPerPage=1
@@ -115,11 +116,11 @@ def test_the_documented_order_body_is_accepted(shared_sandbox: RunningSandbox) -
 
 
 def _documented_relaxations(components: dict[str, Any]) -> dict[str, Any]:
-    """The spec's schemas, with the points where NOTES.md sides with the examples over the schema."""
+    """The spec's schemas, with the points where the examples win over the schema."""
     components = copy.deepcopy(components)
     item = components["schemas"]["CatalogItem"]["properties"]
-    # `_links.images*`: a single object for one image, a list for several (seed 001, NOTES §1.4);
-    # the schema knows only the list form.
+    # `_links.images*`: a single object for one image, a list for several (seed 001,
+    # docs/providers.md#oneatlas-catalog-search); the schema knows only the list form.
     link = {"$ref": "#/components/schemas/Link"}
     for name in ("imagesMetadata", "imagesGetBuffer", "imagesWcs", "imagesWms", "imagesWmts"):
         item["_links"]["properties"][name] = {"oneOf": [link, {"type": "array", "items": link, "minItems": 1}]}

@@ -1,7 +1,7 @@
 """Sentinel Hub on the sandbox: OAuth2, TPDI search/orders/deliveries/quotas, and the STAC catalog.
 
 Every test talks to a real sandbox over loopback HTTP. The documented examples below are copied from
-seed 003 and NOTES.md §3 (placeholders like "…" replaced by values of the documented type).
+seed 003 and docs/providers.md#sentinel-hub (placeholders like "…" replaced by values of the documented type).
 """
 
 from __future__ import annotations
@@ -41,14 +41,15 @@ ARCHIVE_STAGE_S = 10.0  # SandboxConfig.tpdi_archive_stage_s
 
 # --- documented examples -------------------------------------------------------------------------
 
-TOKEN_EXAMPLE = {"access_token": "<JWT>", "token_type": "Bearer", "expires_in": 3600}  # NOTES §3.1
-BOOM_EXAMPLE = {  # NOTES §3.6
+# docs/providers.md#sentinel-hub-authentication
+TOKEN_EXAMPLE = {"access_token": "<JWT>", "token_type": "Bearer", "expires_in": 3600}
+BOOM_EXAMPLE = {  # docs/providers.md#sentinel-hub-errors
     "error": {"status": 400, "reason": "Bad Request", "message": "…", "code": "COMMON_BAD_PAYLOAD", "errors": {}}
 }
-UNAUTHORIZED_EXAMPLE = {  # NOTES §3.6 / brief: the Boom body without `errors`
+UNAUTHORIZED_EXAMPLE = {  # the Boom body without `errors`
     "error": {"status": 401, "reason": "Unauthorized", "message": "…", "code": "COMMON_UNAUTHORIZED"}
 }
-QUOTA_EXCEEDED_EXAMPLE = {  # NOTES §3.3
+QUOTA_EXCEEDED_EXAMPLE = {  # docs/providers.md#sentinel-hub-tpdi-orders
     "error": {
         "status": 403,
         "reason": "Forbidden",
@@ -57,7 +58,9 @@ QUOTA_EXCEEDED_EXAMPLE = {  # NOTES §3.3
         "errors": {"availableQuota": 1.2, "requiredQuota": 1.93},
     }
 }
-SEARCH_EXAMPLE = {  # NOTES §3.2 (seed 003: "Other fields returned by Airbus OneAtlas search may be included")
+# docs/providers.md#sentinel-hub-tpdi-search (seed 003: "Other fields returned by Airbus OneAtlas
+# search may be included")
+SEARCH_EXAMPLE = {
     "features": [
         {
             "type": "Feature",
@@ -92,7 +95,7 @@ SEARCH_EXAMPLE = {  # NOTES §3.2 (seed 003: "Other fields returned by Airbus On
     },
     "totalResults": 57,
 }
-ORDER_CREATED_EXAMPLE = {  # NOTES §3.3
+ORDER_CREATED_EXAMPLE = {  # docs/providers.md#sentinel-hub-tpdi-orders
     "id": "497f6eca-6276-4993-bfeb-53cbbbba6f08",
     "name": "berlin-phr-2021",
     "userId": "3d07c219-0a88-45be-9cfc-91e9d095a1e9",
@@ -113,8 +116,8 @@ ORDER_EXAMPLE = {  # seed 003, create/get/confirm response sample
     "input": {},
 }
 ORDERS_EXAMPLE = {"data": [ORDER_EXAMPLE], "links": {}}  # seed 003, query orders (confirmed orders)
-CREATED_ORDERS_EXAMPLE = {"data": [ORDER_CREATED_EXAMPLE], "links": {}}  # the same, with NOTES' unconfirmed order
-DELIVERY_EXAMPLE = {  # NOTES §3.4
+CREATED_ORDERS_EXAMPLE = {"data": [ORDER_CREATED_EXAMPLE], "links": {}}  # the same, unconfirmed
+DELIVERY_EXAMPLE = {  # docs/providers.md#sentinel-hub-deliveries
     "provider": "AIRBUS",
     "id": "497f6eca-6276-4993-bfeb-53cbbbba6f08",
     "sqkm": 1.93,
@@ -129,7 +132,7 @@ FILES_EXAMPLE = [  # seed 003
     "INDEX.HTM",
     "IMG_PHR1A_P_001/IMG_PHR1A_P_202102240924289_ORT_15c5eeb9-53a1-4cdd-cca6-d265fb1bf0c6-001_R1C1.J2W",
 ]
-ARCHIVE_WAITING_EXAMPLE = {  # NOTES §3.4
+ARCHIVE_WAITING_EXAMPLE = {  # docs/providers.md#sentinel-hub-deliveries
     "deliveryId": "73dc828d-801d-4d29-b7e4-e046662a5901",
     "format": "zip",
     "requested": "2019-08-24T14:15:22Z",
@@ -145,11 +148,11 @@ TILE_EXAMPLE = {  # seed 003
 TILES_EXAMPLE = {"data": [TILE_EXAMPLE]}  # seed 003
 QUOTA_EXAMPLE = {"collectionId": "AIRBUS_PLEIADES", "quotaSqkm": 0, "quotaUsed": 0}  # seed 003
 ACCOUNT_QUOTAS_EXAMPLE = {"data": [QUOTA_EXAMPLE]}  # seed 003, "Get import quotas"
-LEGACY_QUOTAS_EXAMPLE = {  # NOTES §3.5
+LEGACY_QUOTAS_EXAMPLE = {  # docs/providers.md#sentinel-hub-quotas
     "data": [{"id": "…", "collectionId": "AIRBUS_PLEIADES", "quotaSqkm": 100.0, "quotaUsed": 12.5, "datasetId": "…"}]
 }
 STAC_SEARCH_SKELETON = {"type": "FeatureCollection", "features": [], "links": [], "context": {}}  # seed 003
-STAC_SEARCH_EXAMPLE = {  # the postCatalogItemSearch 200 example of the Sentinel Hub OpenAPI (NOTES sources)
+STAC_SEARCH_EXAMPLE = {  # the postCatalogItemSearch 200 example of the Sentinel Hub OpenAPI
     "type": "FeatureCollection",
     "features": [
         {
@@ -480,7 +483,8 @@ def test_native_search_passes_opensearch_parameters_through(client: httpx.Client
     assert envelope["totalResults"] == proxied["totalResults"]
     bad = client.post(f"{TPDI}/nativesearch", json={"provider": "AIRBUS", "cloudCover": "[0,,"})
     error = assert_boom(bad, 400, "COMMON_BAD_PAYLOAD")
-    assert orjson.loads(error["message"])["message"]  # Airbus's own error, JSON-encoded (NOTES §3.6)
+    # Airbus's own error, JSON-encoded (docs/providers.md#sentinel-hub-errors)
+    assert orjson.loads(error["message"])["message"]
     assert_boom(client.post(f"{TPDI}/nativesearch", json={"cloudCover": "[0,10]"}), 400, "COMMON_BAD_PAYLOAD")
 
 

@@ -10,6 +10,7 @@ import numpy as np
 import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
+import shapely
 
 from harvest.catalog.footprints import footprints_from_geojson, footprints_to_wkb
 from harvest.catalog.schema import SCENE_SCHEMA, TIMESTAMP
@@ -19,13 +20,11 @@ _HAS_ZONE = r"(Z|z|[+-]\d\d:?\d\d)$"
 _DATE_ONLY = r"^\d{4}-\d{2}-\d{2}$"
 
 
-def instants(values: Sequence[str | None]) -> pa.TimestampArray:
+def instants(values: Sequence[str | None]) -> pa.Array[Any]:
     """Provider timestamp strings as UTC nanoseconds, vectorised; no zone means UTC (OneAtlas processingDate)."""
-    text = pa.array(values, type=pa.string())
-    text = pc.if_else(
-        pc.match_substring_regex(text, _DATE_ONLY), pc.binary_join_element_wise(text, "T00:00:00Z", ""), text
-    )
-    text = pc.if_else(pc.match_substring_regex(text, _HAS_ZONE), text, pc.binary_join_element_wise(text, "Z", ""))
+    text: pa.Array[Any] = pa.array(values, type=pa.string())
+    text = pc.if_else(pc.match_substring_regex(text, _DATE_ONLY), _suffixed(text, "T00:00:00Z"), text)
+    text = pc.if_else(pc.match_substring_regex(text, _HAS_ZONE), text, _suffixed(text, "Z"))
     try:
         return pc.cast(text, TIMESTAMP)
     except pa.ArrowInvalid:
@@ -34,7 +33,12 @@ def instants(values: Sequence[str | None]) -> pa.TimestampArray:
         return pa.array(parsed, type=pa.int64()).cast(TIMESTAMP)
 
 
-def numbers(values: Sequence[Any]) -> pa.DoubleArray:
+def _suffixed(text: pa.Array[Any], suffix: str) -> pa.Array[Any]:
+    # pyarrow-stubs 20 declare no overload for (array, str, separator); Arrow accepts it
+    return pc.binary_join_element_wise(text, suffix, "")  # type: ignore[call-overload,no-any-return]
+
+
+def numbers(values: Sequence[Any]) -> pa.Array[Any]:
     """Numbers that may arrive as numbers, numeric strings or nothing."""
     try:
         return pa.array(values, type=pa.float64())
@@ -50,7 +54,7 @@ def numbers(values: Sequence[Any]) -> pa.DoubleArray:
             present[index] = True
         except (TypeError, ValueError):
             continue
-    return pa.array(out, mask=~present)
+    return pa.array(out, type=pa.float64(), mask=~present)
 
 
 @dataclass
@@ -87,10 +91,10 @@ class SceneColumns:
         """The rows as a SCENE_SCHEMA record batch (footprints cut at ±180° and validated)."""
         n = len(self)
         footprints = footprints_from_geojson(self.geometry)
-        unusable = [self.scene_id[i] for i in np.flatnonzero(np.equal(footprints, None)).tolist()]
+        unusable = [self.scene_id[i] for i in np.flatnonzero(shapely.is_missing(footprints)).tolist()]
         if unusable:
             raise ValueError(f"{self.provider}: scenes without a usable footprint: {', '.join(unusable[:5])}")
-        columns = {
+        columns: dict[str, pa.Array[Any]] = {
             "provider": pa.array([self.provider] * n, type=pa.string()),
             "scene_id": pa.array(self.scene_id, type=pa.string()),
             "acquisition_id": pa.array(self.acquisition_id, type=pa.string()),
@@ -122,7 +126,10 @@ def raw_json(value: Any) -> bytes:
 
 
 def link_href(links: Mapping[str, Any] | None, name: str) -> str | None:
-    """`_links[name].href` whether the provider sent one link object or a list of them (NOTES.md §1.4)."""
+    """`_links[name].href` whether the provider sent one link object or a list of them.
+
+    OneAtlas sends either (docs/providers.md#oneatlas-catalog-search).
+    """
     link = (links or {}).get(name)
     if isinstance(link, list):
         link = link[0] if link else None

@@ -1,11 +1,13 @@
 """The catalog assets: one per provider source, and the unified scene catalog, partitioned by acquisition day."""
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import dagster as dg
 import pyarrow as pa
 import pyarrow.compute as pc
+from shapely.geometry.base import BaseGeometry
 
 from harvest import registry
 from harvest.aois import AoiFileError
@@ -43,13 +45,19 @@ def _newest_acquisition(store: CatalogStore, provider: str) -> datetime | None:
     for day in reversed(store.days(provider)):
         table = store.read_day(provider, day)
         if len(table):
-            newest = pc.max(table.column("acquired")).as_py()
+            newest: datetime = pc.max(table.column("acquired")).as_py()
             return newest.replace(tzinfo=UTC) if newest.tzinfo is None else newest
     return None
 
 
 def _check_results(
-    name: str, provider: str, table: pa.Table, paths: list, aois: dict, store: CatalogStore, now: datetime
+    name: str,
+    provider: str,
+    table: pa.Table,
+    paths: Sequence[Path],
+    aois: Mapping[str, BaseGeometry],
+    store: CatalogStore,
+    now: datetime,
 ) -> list[dg.AssetCheckResult]:
     outcomes = {
         "schema": checks.schema_matches(paths),
@@ -116,18 +124,17 @@ def build_provider_asset(source: registry.ProviderSource) -> dg.AssetsDefinition
         paths = [d.path for d in report.days]
         table = _read(store, provider, days)
         aoi_geometries = {aoi.id: aoi.geometry for aoi in selected.aois}
-        metadata = {
-            "dagster/row_count": report.scenes,
-            "dagster/column_schema": COLUMN_SCHEMA,
-            "path": dg.MetadataValue.path(str(paths[0] if len(paths) == 1 else store.root / provider)),
-            "days": len(days),
-            "provider": provider,
-            "sandbox": report.sandbox,
-            "aois": ", ".join(sorted(aoi_geometries)) or "(none)",
-            "provider_requests": report.requests.describe(),
-        }
         return dg.MaterializeResult(
-            metadata=metadata,
+            metadata={
+                "dagster/row_count": report.scenes,
+                "dagster/column_schema": COLUMN_SCHEMA,
+                "path": dg.MetadataValue.path(str(paths[0] if len(paths) == 1 else store.root / provider)),
+                "days": len(days),
+                "provider": provider,
+                "sandbox": report.sandbox,
+                "aois": ", ".join(sorted(aoi_geometries)) or "(none)",
+                "provider_requests": report.requests.describe(),
+            },
             check_results=_check_results(name, provider, table, paths, aoi_geometries, store, harvest.now()),
         )
 

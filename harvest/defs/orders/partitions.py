@@ -2,4 +2,5 @@
 
 import dagster as dg
 
-delivery_orders = dg.DynamicPartitionsDefinition(name="order_deliveries")
+DELIVERY_ORDERS = "order_deliveries"
+delivery_orders = dg.DynamicPartitionsDefinition(name=DELIVERY_ORDERS)

@@ -8,7 +8,7 @@ import dagster as dg
 
 from harvest.defs.orders.assets import DELIVERIES
 from harvest.defs.orders.jobs import PlaceOrdersConfig, place_orders
-from harvest.defs.orders.partitions import delivery_orders
+from harvest.defs.orders.partitions import DELIVERY_ORDERS, delivery_orders
 from harvest.defs.pools import TICK_SECONDS
 from harvest.defs.resources import OrderingResource
 from harvest.harvesting.changes import short_digest
@@ -58,7 +58,7 @@ def order_tracking(context: dg.SensorEvaluationContext, ordering: OrderingResour
     if not ready:
         return dg.SensorResult(skip_reason=dg.SkipReason(f"nothing to land: {report.describe()}"))
     keys = [order.key for order in ready]
-    known = set(context.instance.get_dynamic_partitions(delivery_orders.name))
+    known = set(context.instance.get_dynamic_partitions(DELIVERY_ORDERS))
     return dg.SensorResult(
         run_requests=[
             dg.RunRequest(run_key=f"land:{order.key}:{order.updated_at.isoformat()}", partition_key=order.key)

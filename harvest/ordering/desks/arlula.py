@@ -2,7 +2,7 @@
 
 An `orderingID` binds a scene to the area searched, so a quote searches the AOI again on the
 scene's acquisition day (`OrderRequest.acquired`) and prices the chosen bundle and license with
-the SDK's formula (NOTES §2.3), in integer US cents. Options: `bundle` (a bundle key, default the
+the SDK's formula (docs/providers.md#arlula-prices), in integer US cents. Options: `bundle` (a bundle key, default the
 result's first) and `license` (a license name or href, default the first). Arlula keeps no
 customer reference, so `find` looks through the account's datasets for the scene, with the same
 bundle, license href and orderingID (from the quote, or a new search); if the scene is no longer
@@ -68,7 +68,10 @@ _MD5 = re.compile(r'^md5:"?([0-9a-fA-F]{32})"?$')
 
 
 def price_cents(bundle_cents: int, loading_percent: float, loading_amount: float) -> int:
-    """ceil((bundle × (1 + percent/100) + amount) / 100) × 100: whole dollars, in US cents (NOTES §2.3)."""
+    """ceil((bundle × (1 + percent/100) + amount) / 100) × 100: whole dollars, in US cents.
+
+    The formula of Arlula's SDK (docs/providers.md#arlula-prices).
+    """
     cents = Decimal(bundle_cents) * (1 + Decimal(str(loading_percent)) / 100) + Decimal(str(loading_amount))
     return int((cents / 100).to_integral_value(rounding=ROUND_CEILING)) * 100
 
@@ -152,7 +155,7 @@ class ArlulaDesk(ClientDesk[ArlulaClient]):
                 "build the OrderRequest with acquired=<the catalog's UTC acquisition time>"
             )
         day = request.acquired.astimezone(UTC).date()
-        results = self.client.search(start=day, end=day, geometry=shape(request.aoi_geometry))
+        results = self.client.search(start=day, end=day, geometry=shape(dict(request.aoi_geometry)))
         result = next((r for r in results if r.get("sceneID") == request.scene_id), None)
         if result is None:
             return None

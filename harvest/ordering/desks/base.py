@@ -138,7 +138,7 @@ class ClientDesk(Generic[C]):
     finds_undelivered: bool = True
 
     def __init__(self, client: C) -> None:
-        self.client = client
+        self.client: C = client
         self.sandbox = client.settings.sandbox
 
     @property

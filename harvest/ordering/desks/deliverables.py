@@ -16,7 +16,7 @@ def probed(http: ProviderHttp, url: str, filename: str) -> Deliverable:
     headers = http.request("HEAD", url).headers
     size = None
     with contextlib.suppress(TypeError, ValueError):
-        size = int(headers.get("content-length"))  # type: ignore[arg-type]
+        size = int(headers.get("content-length", ""))
     md5 = None
     if headers.get(CHECKSUM_METHOD, "").lower() == "md5" and headers.get(CHECKSUM_VALUE):
         md5 = headers[CHECKSUM_VALUE].strip().lower()

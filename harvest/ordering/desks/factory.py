@@ -2,7 +2,7 @@
 
 The provider registry (`harvest.registry`) names which opener each seller uses.
 
-OneAtlas sells through two APIs (NOTES §1.7-1.8) and an account buys through one of them:
+OneAtlas sells through two APIs (docs/providers.md#airbus-oneatlas) and an account buys through one of them:
 
 - `ONEATLAS_ORDER_FLAVOUR=data` or `=order` chooses explicitly;
 - otherwise data.api's `GET /api/v1/me` decides: a contract offering `order.data.product` is a

@@ -1,8 +1,9 @@
 """OneAtlas data.api (Living Library) orders: credits from `POST /api/v1/prices`, the key as `customerRef`.
 
-Orders go `ordered` → `delivered` (NOTES §1.7); failure words are undocumented, so `failed`,
-`rejected` and `cancelled` are taken as failures and anything else as still in progress. Each
-delivery is one zip at `deliveries[]._links.download`, whose md5 a HEAD reports up front.
+Orders go `ordered` → `delivered` (docs/providers.md#oneatlas-living-library-orders); failure words
+are undocumented, so `failed`, `rejected` and `cancelled` are taken as failures and anything else as
+still in progress. Each delivery is one zip at `deliveries[]._links.download`, whose md5 a HEAD
+reports up front.
 """
 
 from __future__ import annotations

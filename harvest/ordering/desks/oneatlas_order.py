@@ -1,13 +1,13 @@
 """OneAtlas order.api (pay-per-order) orders: EUR quotes, the key as `customerReference`, SAL sales orders.
 
 The contract is the one whose `backendSource` sells the scene's constellation (`neo` for Pléiades
-Neo, `legacy` for SPOT and Pléiades), and products are delivered into its `deliveryWorkspace`.
-SPOT and Pléiades archive orders have no tracking endpoint (NOTES §1.8): such an order shows only
-as the product delivered into the workspace, carrying `internalReference` (the SAL id) and
-`customerReference` (the key). Pléiades Neo orders can also be tracked by `customerReference`
-with `POST /api/v2/orders/search`. So `find` cannot see an undelivered SPOT/Pléiades order
-(`finds_undelivered` is False): after an `OutcomeUnknown`, do not take "not found" for "not
-ordered" before the delivery time has passed.
+Neo, `legacy` for SPOT and Pléiades), and products are delivered into its `deliveryWorkspace`. SPOT
+and Pléiades archive orders have no tracking endpoint
+(docs/providers.md#oneatlas-pay-per-order-orders): such an order shows only as the product delivered
+into the workspace, carrying `internalReference` (the SAL id) and `customerReference` (the key).
+Pléiades Neo orders can also be tracked by `customerReference` with `POST /api/v2/orders/search`. So
+`find` cannot see an undelivered SPOT/Pléiades order (`finds_undelivered` is False): after an
+`OutcomeUnknown`, do not take "not found" for "not ordered" before the delivery time has passed.
 """
 
 from __future__ import annotations

@@ -1,9 +1,10 @@
-"""OneAtlas product options: one vocabulary (data.api's, NOTES §1.7) for both ordering flavours, with defaults.
+"""OneAtlas product options: one vocabulary (data.api's) for both ordering flavours, with defaults.
 
 A request's options may set `productType`, `radiometricProcessing`, `imageFormat` and `crsCode`.
-data.api takes them as they are; order.api takes them translated into its `optionsPerProductType`
-(NOTES §1.8), at processing level `primary` (the sensor geometry data.api delivers too), so
-`crsCode` has no order.api counterpart and is not sent there.
+data.api takes them as they are (docs/providers.md#oneatlas-living-library-orders); order.api
+takes them translated into its `optionsPerProductType` (docs/providers.md#oneatlas-pay-per-order-orders),
+at processing level `primary` (the sensor geometry data.api delivers too), so `crsCode` has no
+order.api counterpart and is not sent there.
 """
 
 from __future__ import annotations

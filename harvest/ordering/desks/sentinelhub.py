@@ -1,12 +1,13 @@
 """Sentinel Hub third-party import (AIRBUS) orders: the unconfirmed order is the quote, confirming it places it.
 
-A quote is an import order created under the request's key as its `name`; its `sqkm` is the price
-in km² of the collection's quota and its id is `Quote.reference`, so `place` confirms that very
-order. Quoting again reuses a still-unconfirmed order of the same name instead of creating
-another. Only CREATED orders can be confirmed (a second confirm is refused with 409, NOTES §3.3),
-so confirming can never spend twice: `place` turns that 409 into the order's current state.
-`find` looks orders up by name, deleted ones too, and skips unconfirmed ones: a quote is no order.
-An order is delivered when DONE, or PARTIAL with the files of its successful deliveries.
+A quote is an import order created under the request's key as its `name`; its `sqkm` is the price in
+km² of the collection's quota and its id is `Quote.reference`, so `place` confirms that very order.
+Quoting again reuses a still-unconfirmed order of the same name instead of creating another. Only
+CREATED orders can be confirmed (a second confirm is refused with 409,
+docs/providers.md#sentinel-hub-tpdi-orders), so confirming can never spend twice: `place` turns that
+409 into the order's current state. `find` looks orders up by name, deleted ones too, and skips
+unconfirmed ones: a quote is no order. An order is delivered when DONE, or PARTIAL with the files of
+its successful deliveries.
 """
 
 from __future__ import annotations
@@ -64,7 +65,7 @@ class SentinelHubImportDesk(ClientDesk[SentinelHubClient]):
                 f"Sentinel Hub import order {request.key} needs the scene's constellation, one of "
                 f"{', '.join(CONSTELLATIONS)}, got {request.constellation!r}: build the OrderRequest with it"
             )
-        geometry = shapely.geometry.mapping(shape(request.aoi_geometry))
+        geometry = shapely.geometry.mapping(shape(dict(request.aoi_geometry)))
         return {
             "name": request.key,
             "input": {

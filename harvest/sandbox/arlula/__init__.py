@@ -1,6 +1,6 @@
 """Arlula, as two hosts: the API (https://api.arlula.com) and the storage its downloads redirect to.
 
-Both the current API (archive search and orders, 2024-07 shapes, NOTES.md §2.3-2.5) and the
+Both the current API (archive search and orders, 2024-07 shapes, docs/providers.md#arlula) and the
 2020-12 endpoints of seed 004 are served, over the same persistent orders.
 """
 

@@ -29,12 +29,12 @@ class Result:
 
 def ordering_codec(sandbox: Sandbox) -> OrderingCodec:
     """The sandbox's orderingID signer."""
-    return sandbox.cache("arlula.ordering", lambda: OrderingCodec(sandbox.config.seed))  # type: ignore[return-value]
+    return sandbox.cache("arlula.ordering", lambda: OrderingCodec(sandbox.config.seed))
 
 
 def thumbnail_codec(sandbox: Sandbox) -> IdCodec:
     """Ids of thumbnail URLs (they decode to the world key)."""
-    return sandbox.cache("arlula.thumbnails", lambda: IdCodec(sandbox.config.seed, "arlula-thumbnail"))  # type: ignore[return-value]
+    return sandbox.cache("arlula.thumbnails", lambda: IdCodec(sandbox.config.seed, "arlula-thumbnail"))
 
 
 def matching_rows(sandbox: Sandbox, query: ArchiveQuery, now_ns: int) -> np.ndarray:
@@ -56,7 +56,7 @@ def matching_rows(sandbox: Sandbox, query: ArchiveQuery, now_ns: int) -> np.ndar
     return rows[keep]
 
 
-_SORT_KEYS: dict[str, Callable[[Result], object]] = {
+_SORT_KEYS: dict[str, Callable[[Result], float | str]] = {
     "sceneID": lambda r: r.scene.scene_id,
     "supplier": lambda r: r.scene.supplier.key,
     "date": lambda r: r.scene.acquired_ns,
@@ -88,5 +88,5 @@ def search(sandbox: Sandbox, query: ArchiveQuery) -> list[Result]:
         results.append(Result(scene, overlap, grant, codec.encode(grant)))
     results.sort(key=lambda r: r.scene.scene_id)
     results.sort(key=lambda r: r.scene.acquired_ns, reverse=True)
-    results.sort(key=_SORT_KEYS[query.sort_field], reverse=not query.ascending)  # type: ignore[arg-type]
+    results.sort(key=_SORT_KEYS[query.sort_field], reverse=not query.ascending)
     return results

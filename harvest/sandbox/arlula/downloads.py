@@ -90,7 +90,7 @@ class StorageSigner:
 
 
 def _signer(sandbox: Sandbox) -> StorageSigner:
-    return sandbox.cache("arlula.storage", lambda: StorageSigner(sandbox.config.seed))  # type: ignore[return-value]
+    return sandbox.cache("arlula.storage", lambda: StorageSigner(sandbox.config.seed))
 
 
 def _disposition(name: str) -> str:

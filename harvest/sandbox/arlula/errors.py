@@ -1,4 +1,7 @@
-"""Arlula error bodies: the API's format is undocumented, so `{"error": "..."}` (NOTES.md §2.2)."""
+"""Arlula error bodies: the API's format is undocumented, so `{"error": "..."}`.
+
+See docs/providers.md#arlula-in-the-sandbox.
+"""
 
 from __future__ import annotations
 

@@ -48,7 +48,7 @@ def resource_specs(scene_id: str, supplier: str, product_size: int) -> list[Reso
 
 
 def _store(sandbox: Sandbox) -> ProductStore:
-    return sandbox.cache(  # type: ignore[return-value]
+    return sandbox.cache(
         "arlula.files", lambda: ProductStore(Path(sandbox.config.state_dir) / "products", sandbox.config.seed)
     )
 

@@ -2,7 +2,7 @@
 
 The payload names the world key of the scene, the ordered polygon (continuous longitudes, 1e-6°)
 and its area, and is HMAC-signed with a key derived from the seed, so the same search always gives
-the same id and a forged or edited id is refused (NOTES.md §2.3, [INF]).
+the same id and a forged or edited id is refused (docs/providers.md#arlula-in-the-sandbox).
 """
 
 from __future__ import annotations

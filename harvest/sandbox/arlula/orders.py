@@ -3,7 +3,7 @@
 An Order (API 2024-07) is the purchase envelope; each ordered scene is a Dataset with its own
 resources. The 2020-12 seed's "order" is what is now a dataset, so both APIs read the same
 documents. Nothing is mutated as time passes: status, completion and expiration are computed from
-`created_ns` and the stage durations stored with each dataset (NOTES.md §2.6).
+`created_ns` and the stage durations stored with each dataset (docs/providers.md#arlula-orders-datasets-and-resources).
 """
 
 from __future__ import annotations
@@ -96,7 +96,7 @@ def create_order(
     for purchase in purchases:
         dataset_id = str(uuid.uuid4())
         scene, supplier = purchase.scene, purchase.scene.supplier
-        resources = [
+        resources: list[dict[str, Any]] = [
             {
                 "id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"harvest-sandbox/arlula/{dataset_id}/{spec.name}")),
                 "dataset": dataset_id,

@@ -1,7 +1,7 @@
 """Search areas and what gets ordered from a scene: the overlap, enlarged to the supplier's minimum.
 
 Since API 2020-12 every result is priced for the searched AOI, or for a minimum order containing it
-(NOTES.md §2.3): a point grows into a square of the minimum order quantity (PONT), a too-small
+(docs/providers.md#arlula-archive-search): a point grows into a square of the minimum order quantity (PONT), a too-small
 intersection grows into a rectangle around it (ENLR), and suppliers without AOI orders sell whole
 scenes (NAOI). Geometry is computed with continuous longitudes around each scene, so footprints
 across the antimeridian need no special case.
@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from functools import cached_property
+from typing import cast
 
 import numpy as np
 import shapely
@@ -162,7 +163,7 @@ def _rounded(geometry: BaseGeometry) -> Polygon:
         return Polygon()
     polygon = polygons[0] if len(polygons) == 1 else shapely.convex_hull(shapely.union_all(polygons))
     # canonical ring start, and counter-clockwise exteriors (RFC 7946), whatever the input's drawing
-    polygon = shapely.geometry.polygon.orient(shapely.normalize(polygon), 1.0)
+    polygon = shapely.geometry.polygon.orient(cast(Polygon, shapely.normalize(polygon)), 1.0)  # a polygon stays one
     return shapely.transform(polygon, lambda xy: np.round(xy, 6))
 
 
@@ -188,7 +189,8 @@ def _nearest_copy(point: Point, scene: Polygon) -> Point:
 def _point_overlap(area: SearchArea, scene: Polygon, supplier: Supplier) -> tuple[Polygon, list[str]]:
     if not supplier.aoi_orders:
         return _rounded(scene), [NAOI]
-    centre = _nearest_copy(area.geometry, scene)  # type: ignore[arg-type]
+    assert isinstance(area.geometry, Point), "a point search area holds a Point"
+    centre = _nearest_copy(area.geometry, scene)
     return _enlarge(centre, centre, scene, supplier.moq_km2), [pont(supplier.moq_km2)]
 
 

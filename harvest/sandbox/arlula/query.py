@@ -66,9 +66,11 @@ def _day(value: object, name: str) -> date:
 def _number(value: object, name: str) -> float:
     if isinstance(value, bool):
         raise QueryError(f"{name} must be a number")
+    if not isinstance(value, int | float | str):
+        raise QueryError(f"{name} must be a number, got {value!r}")
     try:
-        number = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError) as exc:
+        number = float(value)
+    except ValueError as exc:
         raise QueryError(f"{name} must be a number, got {value!r}") from exc
     if math.isnan(number):
         raise QueryError(f"{name} must be a number")
@@ -150,7 +152,7 @@ def _body_area(body: Mapping[str, Any]) -> SearchArea:
 
 
 def parse_body(body: object) -> ArchiveQuery:
-    """`POST /api/archive/search` (JSON body, NOTES.md §2.3)."""
+    """`POST /api/archive/search` (JSON body, docs/providers.md#arlula-archive-search)."""
     if not isinstance(body, dict):
         raise QueryError("the request body must be a JSON object")
     start = body.get("start") if _present(body.get("start")) else body.get("startDate")

@@ -1,4 +1,6 @@
-"""Orders, datasets and resources as JSON: API 2024-07 (NOTES.md §2.4-2.5) and the 2020-12 seed.
+"""Orders, datasets and resources as JSON: API 2024-07 and the 2020-12 seed.
+
+The shapes: docs/providers.md#arlula-orders-datasets-and-resources.
 
 Resources exist only once their dataset is complete ("Completed orders will have at least one
 resource"); their size and md5 come from the delivered files.

@@ -1,4 +1,7 @@
-"""Search results as JSON: the current shape (NOTES.md §2.3) and the 2020-12 seed's Search Result."""
+"""Search results as JSON: the current shape and the 2020-12 seed's Search Result.
+
+The shapes: docs/providers.md#arlula-archive-search.
+"""
 
 from __future__ import annotations
 

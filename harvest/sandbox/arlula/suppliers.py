@@ -1,4 +1,6 @@
-"""The marketplace's suppliers: minimum orders, fulfilment, bundles, licenses and prices (NOTES.md §2.3).
+"""The marketplace's suppliers: minimum orders, fulfilment, bundles, licenses and prices.
+
+What Arlula documents of them: docs/providers.md#arlula-archive-search.
 
 All money is integer US cents. A bundle costs a per-km² rate of its platform for the ordered (MOQ
 enlarged) area; a license adds a percentage and an amount; the total is rounded up to a dollar.

@@ -2,7 +2,7 @@
 
 Runs as a sandbox background hook (every half second and after each clock change). Each attempt
 is recorded in the state before it is sent, so neither concurrent runs nor restarts send twice;
-unreachable receivers are recorded and not retried (NOTES.md §2.7).
+unreachable receivers are recorded and not retried (docs/providers.md#arlula-webhooks).
 """
 
 from __future__ import annotations

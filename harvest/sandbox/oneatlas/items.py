@@ -7,6 +7,7 @@ found by one value and shown with another.
 from __future__ import annotations
 
 from functools import cached_property
+from typing import Self
 
 import numpy as np
 
@@ -260,13 +261,13 @@ class ItemFacts:
                 return self.workspace_code, WORKSPACE_CODES
         return None
 
-    def subset(self, index: np.ndarray) -> ItemFacts:
+    def subset(self, index: np.ndarray) -> Self:
         """The same facts for some of the items, in the order of `index`."""
         published = self.__dict__.get("published_ns")
         return type(self)._from_parts(self, index, None if published is None else published[index])
 
     @classmethod
-    def _from_parts(cls, source: ItemFacts, index: np.ndarray, published: np.ndarray | None) -> ItemFacts:
+    def _from_parts(cls, source: Self, index: np.ndarray, published: np.ndarray | None) -> Self:
         return cls(source.view, source.positions[index], source.version[index], source.last_update_ns[index], published)
 
     def concat(self, other: ItemFacts) -> SortableFacts:
@@ -286,6 +287,5 @@ class SortableFacts:
 
     def numeric(self, name: str) -> np.ndarray | None:
         values = [part.numeric(name) for part in self._parts]
-        if any(v is None for v in values):
-            return None
-        return np.concatenate(values)  # type: ignore[arg-type]
+        present = [v for v in values if v is not None]
+        return np.concatenate(present) if len(present) == len(values) else None

@@ -97,7 +97,7 @@ def delivered_product(
 
 
 def product_store(sandbox: Sandbox) -> ProductStore:
-    return sandbox.cache(  # type: ignore[return-value]
+    return sandbox.cache(
         "products", lambda: ProductStore(Path(sandbox.config.state_dir) / "products", sandbox.config.seed)
     )
 

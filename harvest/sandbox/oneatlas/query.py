@@ -1,4 +1,4 @@
-"""OneAtlas opensearch: parameters as documented in NOTES.md §1.4, evaluated over the world.
+"""OneAtlas opensearch: parameters as docs/providers.md#oneatlas-catalog-search lists them, evaluated over the world.
 
 Only the first 10,000 hits of a query are reachable (Elasticsearch's result window), so a query
 sorts just enough rows for that window, and the sorted window is cached per catalog state.
@@ -10,7 +10,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import orjson
@@ -19,10 +19,13 @@ import shapely.wkt
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
-from harvest.sandbox.oneatlas.items import ItemFacts
+from harvest.sandbox.oneatlas.items import ItemFacts, SortableFacts
 from harvest.sandbox.oneatlas.ranges import Interval, RangeSyntaxError, parse_interval
-from harvest.sandbox.world.world import View
+from harvest.sandbox.world.world import Predicate, View
 from harvest.timestamps import InvalidTimestamp, parse_ns
+
+if TYPE_CHECKING:
+    from harvest.sandbox.oneatlas.workspace import DeliveredFacts
 
 RESULT_WINDOW = 10_000
 MAX_ITEMS_PER_PAGE = 500
@@ -59,6 +62,10 @@ RELATIONS = ("intersects", "disjoint", "within", "contains")
 _PAGING = frozenset({"itemsPerPage", "startPage", "page", "sortBy", "index"})
 
 
+# the world's index tests `predicate(request geometry, footprint)`; OneAtlas' relation reads the other way
+_INVERSE_PREDICATES: dict[str, Predicate] = {"intersects": "intersects", "within": "contains", "contains": "within"}
+
+
 class SearchError(ValueError):
     """A search request the catalog refuses (HTTP 400)."""
 
@@ -67,8 +74,8 @@ class SearchError(ValueError):
 class SearchRequest:
     """A parsed opensearch request."""
 
-    instants: tuple[tuple[str, Interval], ...]
-    numbers: tuple[tuple[str, Interval], ...]
+    instants: tuple[tuple[str, Interval[int]], ...]
+    numbers: tuple[tuple[str, Interval[float]], ...]
     categories: tuple[tuple[str, frozenset[str]], ...]
     texts: tuple[tuple[str, frozenset[str]], ...]
     ids: frozenset[str] | None
@@ -78,7 +85,7 @@ class SearchRequest:
     sort: tuple[tuple[str, bool], ...]  # (field, descending)
     page: int
     items_per_page: int
-    cache_key: tuple
+    cache_key: tuple[Any, ...]
 
     @property
     def start_index(self) -> int:
@@ -212,7 +219,8 @@ def parse_search(params: Mapping[str, Any], *, end_semantics: str = "iso") -> Se
 def filter_mask(facts: ItemFacts, request: SearchRequest) -> np.ndarray:
     """Which of `facts` satisfy every non-spatial criterion of `request`."""
     mask = np.ones(len(facts), dtype=bool)
-    for name, interval in (*request.instants, *request.numbers):
+    intervals: list[tuple[str, Interval[int] | Interval[float]]] = [*request.instants, *request.numbers]
+    for name, interval in intervals:
         values = facts.numeric(name)
         mask &= interval.mask(values) if values is not None else False
     for name, wanted in request.categories:
@@ -235,8 +243,8 @@ def filter_mask(facts: ItemFacts, request: SearchRequest) -> np.ndarray:
         subset = facts.subset(survivors)
         keep = np.ones(len(survivors), dtype=bool)
         for name, wanted in request.texts:
-            values = subset.text(name)
-            keep &= np.array([v in wanted for v in values], dtype=bool) if values is not None else False
+            texts = subset.text(name)
+            keep &= np.array([v in wanted for v in texts], dtype=bool) if texts is not None else False
         mask[survivors[~keep]] = False
     return mask
 
@@ -251,7 +259,7 @@ def _token_mask(facts: ItemFacts, token: str) -> np.ndarray:
     return result
 
 
-def sort_order(facts: ItemFacts, request: SearchRequest, limit: int) -> np.ndarray:
+def sort_order(facts: ItemFacts | SortableFacts, request: SearchRequest, limit: int) -> np.ndarray:
     """Indices of the first `limit` items of `facts` in the requested order (exact, ties by key)."""
     n = len(facts)
     if n == 0:
@@ -259,6 +267,8 @@ def sort_order(facts: ItemFacts, request: SearchRequest, limit: int) -> np.ndarr
     keys = [facts.keys]  # last resort: a stable, unique tiebreak
     for field, descending in reversed(request.sort):
         values = facts.numeric(field)
+        if values is None:
+            raise SearchError(f"{field} is not a sortable property")
         keys.append(-values if descending else values)
     if n > 2 * limit:
         primary = keys[-1]
@@ -283,7 +293,7 @@ class SearchEngine:
 
     def __init__(self, view: View, *, cache_size: int = 64) -> None:
         self.view = view
-        self._cache: OrderedDict[tuple, SearchHits] = OrderedDict()
+        self._cache: OrderedDict[tuple[Any, ...], SearchHits] = OrderedDict()
         self._cache_size = cache_size
         self._lock = threading.Lock()
 
@@ -296,7 +306,7 @@ class SearchEngine:
                 hits = world.rows_intersecting(geometry, "intersects")
                 rows = np.setdiff1d(self.view.rows, hits, assume_unique=True)
             else:
-                predicate = {"intersects": "intersects", "within": "contains", "contains": "within"}[request.relation]
+                predicate = _INVERSE_PREDICATES[request.relation]
                 rows = world.rows_intersecting(geometry, predicate)
                 rows = rows[self.view.contains(rows)]
             found = self.view.position(rows)
@@ -313,7 +323,7 @@ class SearchEngine:
         self,
         request: SearchRequest,
         now_ns: int,
-        delivered: Callable[[], tuple[int, ItemFacts | None]],
+        delivered: Callable[[], tuple[int, DeliveredFacts | None]],
     ) -> SearchHits:
         """The first RESULT_WINDOW hits of `request` at `now_ns`, public and delivered together."""
         revision, delivered_facts = delivered()

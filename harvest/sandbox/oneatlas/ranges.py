@@ -1,8 +1,9 @@
 """OneAtlas range syntax: `[a,b]`, `]a,b[`, `[a,`, `,b]`, `[a`, `b]` and plain values.
 
 The search reference says a trailing `[` *includes* the end, while the tasking API of the same
-spec uses ISO/French notation where `b[` *excludes* it. NOTES.md §1.4 recommends the ISO reading
-by default with the documented one behind a switch; every client seen sends `[a,b]` anyway.
+spec uses ISO/French notation where `b[` *excludes* it. harvest takes the ISO reading by default,
+with the documented one behind a switch (docs/providers.md#oneatlas-range-syntax says why); every
+client seen sends `[a,b]` anyway.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ class Interval(Generic[T]):
             return False
         return not (self.high is not None and (value > self.high if self.high_inclusive else value >= self.high))
 
-    def key(self) -> tuple:
+    def key(self) -> tuple[T | None, bool, T | None, bool]:
         return (self.low, self.low_inclusive, self.high, self.high_inclusive)
 
 

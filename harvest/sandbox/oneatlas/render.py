@@ -6,8 +6,10 @@ render in a few milliseconds so that the sandbox is never what a benchmark measu
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Literal
 
 import numpy as np
 import orjson
@@ -28,7 +30,7 @@ _VIEW_PRIVILEGE = "a4746d2a-7ef2-48c1-9c98-ccbe939a242b"
 _SALTS = {"activity": 0xA5, "correlation": 0xC0, "pan": 0x9A, "ms": 0x35, "pack": 0x9C}
 
 
-def _iso(ns: np.ndarray, unit: str) -> list[str]:
+def _iso(ns: np.ndarray, unit: Literal["ms", "ns"]) -> list[str]:
     return np.datetime_as_string(ns.astype("datetime64[ns]"), unit=unit).tolist()
 
 
@@ -88,7 +90,7 @@ class FeatureRenderer:
         self.access = f"{base_url}/oneatlas/access"
         self.seed = seed
 
-    def render(self, facts: ItemFacts, ids: list[str], overrides: list[Override | None] | None = None) -> list[str]:
+    def render(self, facts: ItemFacts, ids: list[str], overrides: Sequence[Override | None] | None = None) -> list[str]:
         n = len(facts)
         if n == 0:
             return []
@@ -104,7 +106,7 @@ class FeatureRenderer:
         rows = facts.rows
         corners = acq.corners[rows]
         numbers = np.empty((n, _N_NUMBERS), dtype=np.float64)
-        numbers[:, 0:8:2] = wrap_lon(corners[..., 0]).round(10)
+        numbers[:, 0:8:2] = np.round(wrap_lon(corners[..., 0]), 10)
         numbers[:, 1:8:2] = corners[..., 1].round(10)
         numbers[:, 8] = acq.lat[rows].round(10)
         numbers[:, 9] = acq.lon[rows].round(10)
@@ -207,7 +209,7 @@ class FeatureRenderer:
         if override is not None and override.download_links:
             download = ',"download":' + orjson.dumps(override.download_links).decode()
         if album:
-            # ALBUM items: only quicklook and thumbnail are useful (seed 001), NOTES.md §1.11.9
+            # ALBUM items: only quicklook and thumbnail are useful (docs/providers.md#oneatlas-in-the-sandbox)
             return "{" + head + download + "}"
         pan = salted["pan"][i]
         a = f"{item}/images/{pan}/"

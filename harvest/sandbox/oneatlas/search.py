@@ -36,13 +36,11 @@ from harvest.timestamps import InvalidTimestamp, format_rfc3339_nano, parse_ns
 
 
 def engine(sandbox: Sandbox) -> SearchEngine:
-    return sandbox.cache("oneatlas.engine", lambda: SearchEngine(sandbox.world.oneatlas))  # type: ignore[return-value]
+    return sandbox.cache("oneatlas.engine", lambda: SearchEngine(sandbox.world.oneatlas))
 
 
 def renderer(sandbox: Sandbox) -> FeatureRenderer:
-    return sandbox.cache(  # type: ignore[return-value]
-        "oneatlas.renderer", lambda: FeatureRenderer(sandbox.base_url, sandbox.config.seed)
-    )
+    return sandbox.cache("oneatlas.renderer", lambda: FeatureRenderer(sandbox.base_url, sandbox.config.seed))
 
 
 def query_params(request: Request) -> dict[str, Any]:

@@ -1,14 +1,14 @@
 """Delivered products: copies of catalog items that appear in the contract's private workspace.
 
-Both ordering flavours deliver this way (NOTES.md §1.7-1.8): once an order's delivery instant has
-passed, its products are searchable in the workspace, carry `internalReference` (the SAL id) and
-`customerReference`, and have `_links.download`.
+Both ordering flavours deliver this way (docs/providers.md#oneatlas-living-library-orders): once an
+order's delivery instant has passed, its products are searchable in the workspace, carry
+`internalReference` (the SAL id) and `customerReference`, and have `_links.download`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Self
 
 import numpy as np
 import orjson
@@ -98,10 +98,8 @@ class DeliveredFacts(ItemFacts):
         return mask
 
     @classmethod
-    def _from_parts(cls, source: ItemFacts, index: np.ndarray, published: np.ndarray | None) -> ItemFacts:
-        assert isinstance(source, DeliveredFacts)
+    def _from_parts(cls, source: Self, index: np.ndarray, published: np.ndarray | None) -> Self:
         made = super()._from_parts(source, index, published)
-        assert isinstance(made, DeliveredFacts)
         made.item_ids = [source.item_ids[i] for i in index.tolist()]
         made.overrides = [source.overrides[i] for i in index.tolist()]
         made.geometries = source.geometries[index]
@@ -132,8 +130,7 @@ def _products(sandbox: Sandbox) -> list[DeliveredProduct]:
 
 def delivered_items(sandbox: Sandbox, now_ns: int) -> tuple[int, DeliveredFacts | None]:
     """(revision, facts) of the delivered copies already visible at `now_ns`."""
-    products = sandbox.cache("oneatlas.products", dict)  # state revision -> product list
-    assert isinstance(products, dict)
+    products: dict[int, list[DeliveredProduct]] = sandbox.cache("oneatlas.products", dict)  # by state revision
     revision = sandbox.state.revision
     if revision not in products:
         products.clear()
@@ -141,8 +138,7 @@ def delivered_items(sandbox: Sandbox, now_ns: int) -> tuple[int, DeliveredFacts 
     cutoff = now_ns - sandbox.world.delay_ns
     visible = [p for p in products[revision] if p.delivered_ns <= cutoff]
     key = (revision, len(visible))
-    built = sandbox.cache("oneatlas.delivered", dict)
-    assert isinstance(built, dict)
+    built: dict[tuple[int, int], DeliveredFacts | None] = sandbox.cache("oneatlas.delivered", dict)
     if key not in built:
         built.clear()
         built[key] = _build(sandbox, visible)

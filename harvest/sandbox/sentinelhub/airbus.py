@@ -1,7 +1,8 @@
 """The AIRBUS input of TPDI search and orders, validated and translated into a OneAtlas search.
 
-TPDI search proxies OneAtlas (NOTES §3.2): the dataFilter becomes opensearch parameters that the
-OneAtlas search engine of the sandbox evaluates, so both APIs always agree on what matches.
+TPDI search proxies OneAtlas (docs/providers.md#sentinel-hub-tpdi-search): the dataFilter becomes
+opensearch parameters that the OneAtlas search engine of the sandbox evaluates, so both APIs always
+agree on what matches.
 """
 
 from __future__ import annotations
@@ -111,7 +112,7 @@ def _product_ids(products: Any, parameter: str) -> tuple[str, ...]:
 
 
 def parse_input(body: Any, *, prefix: str = "", allow_products: bool = False) -> AirbusInput:
-    """Validate an AIRBUS search body (or an order's `input`) as NOTES §3.7 item 2 lists."""
+    """Validate an AIRBUS search body (or an order's `input`) as docs/providers.md#sentinel-hub-tpdi-search lists."""
     dot = f"{prefix}." if prefix else ""
     if body is None and prefix:
         raise PayloadError(prefix, "is required")

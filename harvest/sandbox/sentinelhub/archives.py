@@ -1,4 +1,7 @@
-"""Zip archives of a delivery: request, follow WAITING -> PREPARING -> DONE, download (NOTES §3.4)."""
+"""Zip archives of a delivery: request, follow WAITING -> PREPARING -> DONE, download.
+
+See docs/providers.md#sentinel-hub-deliveries.
+"""
 
 from __future__ import annotations
 

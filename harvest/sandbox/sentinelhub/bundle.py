@@ -14,7 +14,7 @@ from harvest.sandbox.sentinelhub.ledger import DeliveryRecord
 def store(sandbox: Sandbox) -> ProductStore:
     """The sandbox's product store (shared root with the other providers, own keys)."""
     root = Path(sandbox.config.state_dir) / "products"
-    return sandbox.cache("sentinelhub.products", lambda: ProductStore(root, sandbox.config.seed))  # type: ignore[return-value]
+    return sandbox.cache("sentinelhub.products", lambda: ProductStore(root, sandbox.config.seed))
 
 
 def product_key(delivery: DeliveryRecord) -> str:

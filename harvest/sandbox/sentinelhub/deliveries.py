@@ -1,4 +1,7 @@
-"""Order deliveries: list and get, delivered files (Range, HEAD) and BYOC tiles (NOTES §3.4)."""
+"""Order deliveries: list and get, delivered files (Range, HEAD) and BYOC tiles.
+
+See docs/providers.md#sentinel-hub-deliveries.
+"""
 
 from __future__ import annotations
 

@@ -16,7 +16,8 @@ CODES = {
     401: "COMMON_UNAUTHORIZED",
     403: "COMMON_INSUFFICIENT_PERMISSIONS",
     404: "COMMON_NOT_FOUND",
-    409: "COMMON_CONFLICT",  # not in the documented list; NOTES §3.6 says the list is not exhaustive
+    # not in the documented list, which is not exhaustive (docs/providers.md#sentinel-hub-errors)
+    409: "COMMON_CONFLICT",
     429: "RATE_LIMIT_EXCEEDED",
 }
 
@@ -56,7 +57,7 @@ def bad_payload(exc: PayloadError) -> Response:
 
 
 def provider_error(status: int, message: str, now_ns: int) -> Response:
-    """An error forwarded from Airbus: `error.message` is itself a JSON text (NOTES §3.6 quirk)."""
+    """An error forwarded from Airbus: `error.message` is itself a JSON text (docs/providers.md#sentinel-hub-errors)."""
     forwarded = {
         "correlationId": str(uuid.uuid4()),
         "hint": "Check the search parameters",

@@ -1,4 +1,4 @@
-"""TPDI orders: create (a quote), list, get, delete and confirm (NOTES §3.3, §3.7 items 4-7)."""
+"""TPDI orders: create (a quote), list, get, delete and confirm (docs/providers.md#sentinel-hub-tpdi-orders)."""
 
 from __future__ import annotations
 

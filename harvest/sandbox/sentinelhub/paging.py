@@ -1,7 +1,8 @@
 """`count` + `viewtoken` paging: opaque tokens bound to the query they page, and the `links` View.
 
 A viewtoken is base64 of "offset:binding", where the binding hashes the request body (search) or
-the filter parameters (lists). Re-posting a different body with a token is refused (NOTES §3.2).
+the filter parameters (lists). Re-posting a different body with a token is refused
+(docs/providers.md#sentinel-hub-tpdi-search).
 """
 
 from __future__ import annotations

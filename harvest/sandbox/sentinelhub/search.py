@@ -27,10 +27,10 @@ _OTHER_COLLECTIONS = ("PLANET_SCOPE", "PLANET_SKYSAT", "MAXAR_WORLDVIEW")
 
 def engine(sandbox: Sandbox) -> SearchEngine:
     """The OneAtlas search engine over what TPDI sells (PHR and SPOT); Sandbox.now_ns drops it when the world grows."""
-    return sandbox.cache("sentinelhub.engine", lambda: SearchEngine(sandbox.world.tpdi))  # type: ignore[return-value]
+    return sandbox.cache("sentinelhub.engine", lambda: SearchEngine(sandbox.world.tpdi))
 
 
-def _no_private_items() -> tuple[int, ItemFacts | None]:
+def _no_private_items() -> tuple[int, None]:
     return 0, None  # Sentinel Hub searches the public catalog, never a OneAtlas workspace
 
 

@@ -93,7 +93,9 @@ def _centres_near(rng: np.random.Generator, aoi: Aoi, sensor: Sensor, n: int) ->
     return lon, lat
 
 
-def _optical_sensor_rows(seed: int, year: int, sensor: Sensor, aois: list[Aoi], density: float) -> dict:
+def _optical_sensor_rows(
+    seed: int, year: int, sensor: Sensor, aois: list[Aoi], density: float
+) -> dict[str, np.ndarray]:
     first_day, last_day = _active_days(sensor, year)
     if last_day < first_day:
         return {}
@@ -127,7 +129,7 @@ def _optical_sensor_rows(seed: int, year: int, sensor: Sensor, aois: list[Aoi], 
     }
 
 
-def _sentinel2_rows(seed: int, year: int, sensor: Sensor, aois: list[Aoi]) -> dict:
+def _sentinel2_rows(seed: int, year: int, sensor: Sensor, aois: list[Aoi]) -> dict[str, np.ndarray]:
     first_day, last_day = _active_days(sensor, year)
     if last_day < first_day:
         return {}
@@ -243,7 +245,12 @@ def _cloud_cover(rng: np.random.Generator, n: int) -> np.ndarray:
 
 
 def _publication_history(
-    seed: int, year: int, rng: np.random.Generator, cols: dict, sensor_codes: np.ndarray, airbus: np.ndarray
+    seed: int,
+    year: int,
+    rng: np.random.Generator,
+    cols: dict[str, np.ndarray],
+    sensor_codes: np.ndarray,
+    airbus: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     n = len(sensor_codes)
     acquired = cols["acquired_ns"]

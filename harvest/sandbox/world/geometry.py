@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
@@ -54,7 +56,7 @@ def wrap_lon(lon: np.ndarray | float) -> np.ndarray | float:
 def split_antimeridian(corners: np.ndarray) -> np.ndarray:
     """Shapely geometries for footprints; those crossing ±180° become MultiPolygons cut there."""
     rings = np.concatenate([corners, corners[:, :1]], axis=1)
-    polygons = shapely.polygons(rings)
+    polygons = cast("np.ndarray", shapely.polygons(rings))  # an array for an array of rings
     lons = corners[..., 0]
     crossing = np.nonzero((lons.min(axis=1) < -180.0) | (lons.max(axis=1) > 180.0))[0]
     for index in crossing.tolist():
@@ -64,13 +66,13 @@ def split_antimeridian(corners: np.ndarray) -> np.ndarray:
 
 def split_geometry(geometry: BaseGeometry) -> BaseGeometry:
     """Cut a geometry drawn with continuous longitudes at the antimeridian, folding both sides back."""
-    parts = []
+    parts: list[BaseGeometry] = []
     for shift in (-360.0, 0.0, 360.0):
         moved = shapely.affinity.translate(geometry, xoff=shift) if shift else geometry
         piece = shapely.intersection(moved, _WORLD)
         if not piece.is_empty and piece.area > 0:
             parts.extend(getattr(piece, "geoms", [piece]))
-    polygons = [p for p in parts if p.geom_type == "Polygon"]
+    polygons = [p for p in parts if isinstance(p, shapely.Polygon)]
     return polygons[0] if len(polygons) == 1 else shapely.MultiPolygon(polygons)
 
 

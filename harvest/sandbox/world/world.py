@@ -6,6 +6,7 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Literal
 
 import numpy as np
 import shapely
@@ -17,6 +18,9 @@ from harvest.sandbox.world.geometry import split_antimeridian
 from harvest.sandbox.world.ids import IdCodec
 from harvest.sandbox.world.sensors import AIRBUS, SENSORS, SENTINEL2
 from harvest.timestamps import NS_PER_S, ns_to_date
+
+# STRtree predicates the world's spatial index answers
+Predicate = Literal["intersects", "within", "contains"]
 
 _FAMILY = np.array([s.family for s in SENSORS])
 _CONSTELLATION = np.array([s.constellation for s in SENSORS])
@@ -164,7 +168,7 @@ class World:
         key = self.item_ids.decode(item_id)
         return None if key is None else self.row_of_key(key)
 
-    def rows_intersecting(self, geometry: BaseGeometry, predicate: str = "intersects") -> np.ndarray:
+    def rows_intersecting(self, geometry: BaseGeometry, predicate: Predicate = "intersects") -> np.ndarray:
         """World rows whose footprint satisfies `predicate(geometry, footprint)` (STRtree order)."""
         return np.sort(self.tree.query(geometry, predicate=predicate))
 
