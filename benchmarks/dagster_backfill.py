@@ -99,7 +99,7 @@ def _idle_ticks(env: dict[str, str], data: Path) -> list[tuple[str, float, float
         rows = []
         for sensor in SENSORS:
             with dg.build_sensor_context(resources={"harvest": harvest}) as context:
-                cursor = sensor(context).cursor
+                cursor = _tick(sensor, context).cursor
             source = harvest.kept_source(PROVIDER_OF[sensor.name])
             times, requests = [], []
             for _ in range(IDLE_TICKS):
@@ -107,7 +107,7 @@ def _idle_ticks(env: dict[str, str], data: Path) -> list[tuple[str, float, float
                 before = source.stats()
                 with dg.build_sensor_context(resources={"harvest": harvest}, cursor=cursor) as context:
                     started = time.perf_counter()
-                    result = sensor(context)
+                    result = _tick(sensor, context)
                     times.append(time.perf_counter() - started)
                 assert not result.run_requests, f"{sensor.name}: the tick was not idle"
                 cursor = result.cursor
@@ -117,6 +117,12 @@ def _idle_ticks(env: dict[str, str], data: Path) -> list[tuple[str, float, float
     finally:
         os.environ.clear()
         os.environ.update(saved)
+
+
+def _tick(sensor: dg.SensorDefinition, context: dg.SensorEvaluationContext) -> dg.SensorResult:
+    result = sensor(context)
+    assert isinstance(result, dg.SensorResult), f"{sensor.name} did not answer a SensorResult"
+    return result
 
 
 def _bare_search_s(env: dict[str, str]) -> float:

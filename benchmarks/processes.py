@@ -48,7 +48,8 @@ def sandbox_process(state_dir: Path, *extra: str) -> Iterator[dict[str, str]]:
         env: dict[str, str] = {}
         deadline = time.monotonic() + 300
         while "SENTINELHUB_AUTH_URL" not in env:
-            line = process.stdout.readline()  # type: ignore[union-attr]
+            assert process.stdout is not None
+            line = process.stdout.readline()
             if not line and process.poll() is not None:
                 raise RuntimeError(f"the sandbox exited with code {process.returncode}")
             if time.monotonic() > deadline:

@@ -72,7 +72,7 @@ def walk_catalog(
 ) -> tuple[Walk, bytes]:
     """Page through lastUpdateDate windows (ascending, from `since`) until `limit` features or `until`."""
     auth = urlsplit(env["ONEATLAS_AUTH_URL"])
-    conn = http.client.HTTPConnection(auth.hostname, auth.port)
+    conn = http.client.HTTPConnection(auth.hostname or "127.0.0.1", auth.port)
     conn.request(
         "POST",
         auth.path + "/auth/realms/IDP/protocol/openid-connect/token",
@@ -123,10 +123,11 @@ def static_baseline(page: bytes, requests: int) -> Walk:
         handle.write(page)
     code = _STATIC_SERVER.format(page=handle.name)
     with python_process(code) as process:
-        url = urlsplit(process.stdout.readline().strip())  # type: ignore[union-attr]
+        assert process.stdout is not None
+        url = urlsplit(process.stdout.readline().strip())
 
         def fetch(count: int) -> None:
-            conn = http.client.HTTPConnection(url.hostname, url.port)
+            conn = http.client.HTTPConnection(url.hostname or "127.0.0.1", url.port)
             for _ in range(count):
                 conn.request("POST", "/", body=b"{}", headers={"Content-Type": "application/json"})
                 conn.getresponse().read()

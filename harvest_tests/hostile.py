@@ -163,7 +163,7 @@ def hostile_server(handler: Handler) -> Iterator[HostileServer]:
 
     with _Server(("127.0.0.1", 0), _Connection) as tcp:
         host, port = tcp.server_address[:2]
-        state["server"] = HostileServer(f"http://{host}:{port}", handler)
+        state["server"] = HostileServer(f"http://{host!s}:{port}", handler)
         thread = threading.Thread(target=tcp.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         thread.start()
         try:

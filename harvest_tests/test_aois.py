@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from harvest.aoi_rules import NoUsableAoiError, aois_for, harvested_aois
-from harvest.aois import DEFAULT_AOIS_PATH, AoiFileError, id_problem, load_aois
+from harvest.aoi_rules import aois_for, harvested_aois
+from harvest.aois import DEFAULT_AOIS_PATH, AoiFileError, NoUsableAoiError, id_problem, load_aois
 
 SQUARE = [[[1.0, 43.0], [1.1, 43.0], [1.1, 43.1], [1.0, 43.1], [1.0, 43.0]]]
 

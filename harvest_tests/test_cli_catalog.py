@@ -187,6 +187,7 @@ def test_geojson_is_a_feature_collection_with_the_cut_footprint_as_multipolygon(
     store: CatalogStore, data_dir: Path
 ) -> None:
     cut = shapely.from_wkb(footprints_to_wkb(footprints_from_geojson([ACROSS_180])).to_pylist()[0])
+    assert cut is not None
     store.write_day(UNIFIED, date(2026, 11, 1), scenes(["f1"], [at(1)], aoi="fiji", geometry=cut))
 
     result = query(data_dir, "--format", "geojson", "--aoi", "fiji")

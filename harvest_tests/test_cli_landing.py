@@ -26,6 +26,7 @@ from harvest.ordering.ledger import Ledger, OrderState
 from harvest.registry import open_desk
 from harvest.sandbox.server import RunningSandbox
 from harvest_tests.delivery.sandbox_orders import delivered_arlula_orders
+from harvest_tests.ordering.ledger_support import order_of
 
 COLLIDING = ["same.bin", "same.bin", "manifest.json", "same.bin", "same.bin"]
 _PROVIDER_PREFIXES = ("ONEATLAS_", "ARLULA_", "SENTINELHUB_")
@@ -177,7 +178,7 @@ def test_a_full_disk_when_the_manifest_is_written_is_told_and_nothing_is_recorde
         result.stderr
     )
     with orders.ledger() as ledger:
-        assert ledger.files(orders.keys[0]) == [] and ledger.get(orders.keys[0]).state is OrderState.DELIVERED  # type: ignore[union-attr]
+        assert ledger.files(orders.keys[0]) == [] and order_of(ledger, orders.keys[0]).state is OrderState.DELIVERED
     monkeypatch.undo()
     again = orders.land()
     assert again.exit_code == 0 and "0 transferred now" in again.stdout  # the files landed before are reused

@@ -387,7 +387,7 @@ def test_placing_at_a_live_provider_without_the_switch_is_a_dry_run_saying_what_
     for order in arlula:
         price = f"{order.quote.amount.normalize():f} USD cents"
         assert f"{order.key} arlula/{order.scene_id} @ {order.aoi_id} for {price} from Arlula: live, " in result.stdout
-    total = sum(order.quote.amount for order in arlula)
+    total = sum((order.quote.amount for order in arlula), Decimal(0))
     assert f"in all: {len(arlula)} orders for {total.normalize():f} USD cents" in result.stdout
     assert "Set HARVEST_ALLOW_SPEND=1 to buy them." in result.stdout
     assert {order.key for order in quoted.orders(OrderState.APPROVED)} == {order.key for order in arlula}

@@ -16,7 +16,7 @@ imports it (only the commands that start it do).
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -81,14 +81,14 @@ def under(name: str, *packages: str) -> bool:
     return any(name == package or name.startswith(package + ".") for package in packages)
 
 
-def offenders(importers: object, rule: object) -> list[str]:
+def offenders(importers: Callable[[str], bool], rule: Callable[[str, str], bool]) -> list[str]:
     """`importer -> imported` pairs breaking a rule: (importer, target) -> True when forbidden."""
     return sorted(
         f"{importer} -> {target}"
         for importer, targets in IMPORTS.items()
-        if importers(importer)  # type: ignore[operator]
+        if importers(importer)
         for target in targets
-        if rule(importer, target)  # type: ignore[operator]
+        if rule(importer, target)
     )
 
 

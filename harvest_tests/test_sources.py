@@ -10,11 +10,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import numpy as np
+import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 import shapely
 
 from harvest.aois import load_aois
+from harvest.catalog.column_values import integers, strings
 from harvest.harvesting.sources import (
     OneAtlasSource,
     Window,
@@ -41,12 +43,12 @@ def truth(sandbox: RunningSandbox, provider: str, window: Window) -> dict[str, i
 
 
 @pytest.fixture(scope="module")
-def faulty_sandbox(make_sandbox_module) -> RunningSandbox:  # type: ignore[no-untyped-def]
+def faulty_sandbox(make_sandbox_module) -> RunningSandbox:
     return make_sandbox_module(faults=FAULTS)
 
 
 @pytest.fixture(scope="module")
-def make_sandbox_module(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+def make_sandbox_module(tmp_path_factory: pytest.TempPathFactory):
     import contextlib
 
     from harvest.sandbox.server import running
@@ -62,12 +64,12 @@ def make_sandbox_module(tmp_path_factory: pytest.TempPathFactory):  # type: igno
 def test_a_month_over_the_default_aois_is_exactly_the_truth(faulty_sandbox: RunningSandbox, provider: str) -> None:
     source = sources(faulty_sandbox)[provider]()
     table = source.scenes(AOIS, MONTH)
-    scene_ids = table.column("scene_id").to_pylist()
+    scene_ids = strings(table.column("scene_id"))
     assert len(scene_ids) == len(set(scene_ids)), "a scene came out twice"
     expected = truth(faulty_sandbox, provider, MONTH)
     assert set(scene_ids) == set(expected)
     if provider in ("oneatlas", "sentinelhub-import"):
-        updated = dict(zip(scene_ids, pc.cast(table.column("updated"), "int64").to_pylist(), strict=True))
+        updated = dict(zip(scene_ids, integers(pc.cast(table.column("updated"), pa.int64())), strict=True))
         assert updated == expected, "not the newest versions"
     assert all(table.column("sandbox").to_pylist())
     stats = source.stats()
@@ -81,7 +83,7 @@ def incremental(source: OneAtlasSource, cursor: str, overlap_ns: int, seen: dict
     since = format_rfc3339_nano(parse_ns(cursor) - overlap_ns)
     for batch in source.changed_since(since):
         for scene_id, updated in zip(
-            batch.column("scene_id").to_pylist(), pc.cast(batch.column("updated"), "int64").to_pylist(), strict=True
+            strings(batch.column("scene_id")), integers(pc.cast(batch.column("updated"), pa.int64())), strict=True
         ):
             seen[scene_id] = max(updated, seen.get(scene_id, updated))
     return format_rfc3339_nano(max(seen.values())) if seen else cursor
@@ -97,7 +99,7 @@ def busiest_update_instant(sandbox: RunningSandbox) -> int:
     return int(instants[np.argmax(counts)])
 
 
-def catch_up(make_sandbox, overlap_s: float) -> tuple[dict[str, int], dict[str, int]]:  # type: ignore[no-untyped-def]
+def catch_up(make_sandbox, overlap_s: float) -> tuple[dict[str, int], dict[str, int]]:
     """Follow OneAtlas updates every second of sandbox time through a reprocessing campaign."""
     probe = make_sandbox()
     campaign = busiest_update_instant(probe)
@@ -119,13 +121,13 @@ def catch_up(make_sandbox, overlap_s: float) -> tuple[dict[str, int], dict[str, 
     return {k: v for k, v in seen.items() if start <= v <= parse_ns(cursor)}, expected
 
 
-def test_late_visibility_is_caught_by_the_overlap_window(make_sandbox_module) -> None:  # type: ignore[no-untyped-def]
+def test_late_visibility_is_caught_by_the_overlap_window(make_sandbox_module) -> None:
     seen, expected = catch_up(make_sandbox_module, overlap_s=60)
     assert len(expected) > 50, "the scenario needs a burst of re-publications while it runs"
     assert seen == expected
 
 
-def test_without_an_overlap_late_items_are_missed(make_sandbox_module) -> None:  # type: ignore[no-untyped-def]
+def test_without_an_overlap_late_items_are_missed(make_sandbox_module) -> None:
     """The control: an exclusive cursor and no overlap loses scenes, so the test above can fail."""
     seen, expected = catch_up(make_sandbox_module, overlap_s=-1e-9)
     assert set(expected) - set(seen), "with no overlap some late scene should have been missed"

@@ -16,6 +16,7 @@ import os
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal, overload
 
 import geopandas as gpd
 import pyarrow as pa
@@ -131,6 +132,26 @@ def iter_catalog_batches(
                 refined = query.refine(batch)
                 if refined.num_rows:
                     yield refined.select(wanted)
+
+
+@overload
+def read_catalog(
+    source: Source,
+    query: CatalogQuery | None = None,
+    *,
+    columns: Iterable[str] | None = None,
+    as_geodataframe: Literal[True] = True,
+) -> gpd.GeoDataFrame: ...
+
+
+@overload
+def read_catalog(
+    source: Source,
+    query: CatalogQuery | None = None,
+    *,
+    columns: Iterable[str] | None = None,
+    as_geodataframe: Literal[False],
+) -> pa.Table: ...
 
 
 def read_catalog(

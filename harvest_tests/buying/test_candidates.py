@@ -30,6 +30,7 @@ from harvest.buying.candidates import (
     write_candidates,
 )
 from harvest.buying.policy import AoiPolicy, OverallPolicy, PolicySet, load_policies
+from harvest.catalog.column_values import strings
 from harvest.catalog.footprints import footprints_from_geojson
 from harvest.catalog.geoparquet import read_geo_metadata
 from harvest.catalog.schema import SCENE_SCHEMA
@@ -91,12 +92,12 @@ def policies(rates: dict[str, float] | None = None, **fields: Any) -> PolicySet:
     )
 
 
-def select(table: pa.Table, policy: PolicySet | None = None, aois: tuple[Aoi, ...] = (AOI, OTHER), **kw: Any):  # type: ignore[no-untyped-def]
+def select(table: pa.Table, policy: PolicySet | None = None, aois: tuple[Aoi, ...] = (AOI, OTHER), **kw: Any):
     return select_candidates(table, list(aois), policy or policies(), **kw)
 
 
 def kept(table: pa.Table) -> list[str]:
-    return table.column("scene_id").to_pylist()
+    return strings(table.column("scene_id"))
 
 
 # (policy fields, scene columns, kept?, the reason it is left out)
@@ -310,7 +311,7 @@ def test_order_requests_rebuild_what_to_buy_and_refuse_an_edited_row() -> None:
     assert request.key == table.column("order_key")[0].as_py()
     assert (request.provider, request.scene_id, request.aoi_id) == ("oneatlas", "s1", "aoi-a")
     assert dict(request.options) == ONEATLAS
-    assert shapely.geometry.shape(request.aoi_geometry).equals(AOI.geometry)
+    assert shapely.geometry.shape(dict(request.aoi_geometry)).equals(AOI.geometry)
     assert request.acquired == NOW and request.constellation == "PNEO"
     edited = table.set_column(
         table.schema.get_field_index("options"), "options", pa.array(['{"productType":"panchromatic"}'])
@@ -498,9 +499,9 @@ def test_a_month_of_sandbox_scenes_selected_quoted_and_written(sandbox: RunningS
     for row in table.to_pylist():
         policy = policy_set.policy(row["aoi_id"])
         assert row["provider"] in policy.providers and policy.allows_constellation(row["constellation"])
-        assert row["cloud_cover"] <= policy.max_cloud_cover  # type: ignore[operator]
-        assert row["incidence_angle"] <= policy.max_incidence_angle  # type: ignore[operator]
-        assert row["coverage"] >= policy.min_aoi_coverage  # type: ignore[operator]
+        assert row["cloud_cover"] <= policy.max_cloud_cover
+        assert row["incidence_angle"] <= policy.max_incidence_angle
+        assert row["coverage"] >= policy.min_aoi_coverage
 
     desks = {provider: open_desk(provider, env) for provider in ("oneatlas", "arlula", "sentinelhub-import")}
     try:
@@ -514,10 +515,10 @@ def test_a_month_of_sandbox_scenes_selected_quoted_and_written(sandbox: RunningS
     units = dict(zip(quoted.column("provider").to_pylist(), quoted.column("quote_unit").to_pylist(), strict=False))
     assert units == {"oneatlas": "credits", "arlula": "USD cents", "sentinelhub-import": "km2"}
     assert quoted.column("comparable_eur").null_count == 0, "the shipped file has a rate for every sandbox unit"
-    winners = pc.filter(quoted, pc.equal(quoted.column("cheapest"), True))
+    winners = quoted.filter(pc.equal(quoted.column("cheapest"), pa.scalar(True)))
 
     def groups(rows: pa.Table) -> list[tuple[str, str]]:
-        return list(zip(rows.column("aoi_id").to_pylist(), rows.column("acquisition_id").to_pylist(), strict=True))
+        return list(zip(strings(rows.column("aoi_id")), strings(rows.column("acquisition_id")), strict=True))
 
     # with a rate for every unit each acquisition has exactly one cheapest offer per AOI
     assert sorted(groups(winners)) == sorted(set(groups(quoted)))

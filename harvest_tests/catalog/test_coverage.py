@@ -16,6 +16,7 @@ import shapely
 from PIL import Image
 
 from harvest.aois import Aoi
+from harvest.catalog.column_values import strings
 from harvest.catalog.coverage import UNKNOWN_COLOUR, reference_longitude, render_coverage, unwrap_around
 from harvest.catalog.store import UNIFIED, CatalogStore
 from harvest.defs.catalog.maps import COVERAGE_MAPS, MAPS_AUTOMATION, coverage_maps
@@ -71,7 +72,7 @@ def test_renders_a_real_png_and_an_html_map_with_every_footprint(tmp_path: Path)
     assert pixels.shape[0] > 200 and pixels.shape[1] > 200
     assert len(np.unique(pixels.reshape(-1, 3), axis=0)) > 50  # footprints, outline, colorbar: not blank
     features = html_features(result.html)
-    assert sorted(f["properties"]["scene"] for f in features) == sorted(scenes.column("scene_id").to_pylist())
+    assert sorted(f["properties"]["scene"] for f in features) == sorted(strings(scenes.column("scene_id")))
     text = result.html.read_text(encoding="utf-8")
     assert "<title>Toulouse: 2026-11-01 to 2026-11-05, 40 scenes</title>" in text
     assert "acquired (UTC)" in text  # the legend
@@ -219,6 +220,7 @@ def test_coverage_maps_asset_draws_every_aoi_from_the_window_of_the_unified_cata
     assert files_in(maps) == ["taveuni.html", "taveuni.png", "toulouse.html", "toulouse.png"]
     assert metadata["map/toulouse"].value == str(maps / "toulouse.html")
     table = metadata["maps"].value
+    assert isinstance(table, str)
     assert "| toulouse | 5 | 2026-11-10" in table and "| taveuni | 0 | - |" in table
     assert (maps / "toulouse.png").as_uri() in table
     assert len(html_features(maps / "toulouse.html")) == 5
@@ -241,7 +243,12 @@ def test_coverage_maps_are_requested_once_after_any_scene_catalog_partition() ->
     def scene_catalog() -> None:
         """A stand-in for the unified catalog."""
 
-    defs = [scene_catalog, dg.AssetSpec(COVERAGE_MAPS, deps=["scene_catalog"], automation_condition=MAPS_AUTOMATION)]
+    defs = dg.Definitions(
+        assets=[
+            scene_catalog,
+            dg.AssetSpec(COVERAGE_MAPS, deps=["scene_catalog"], automation_condition=MAPS_AUTOMATION),
+        ]
+    )
     assert coverage_maps.automation_conditions_by_key[dg.AssetKey(COVERAGE_MAPS)] == MAPS_AUTOMATION
     with dg.instance_for_test() as instance:
         first = dg.evaluate_automation_conditions(defs=defs, instance=instance)

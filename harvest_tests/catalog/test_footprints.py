@@ -77,6 +77,7 @@ def test_a_ring_across_the_antimeridian_is_cut_into_a_multipolygon_inside_180(ge
     footprint = footprint_from_geojson(geometry)
     assert footprint.geom_type == "MultiPolygon" and footprint.is_valid
     assert longitudes(footprint).min() == -180.0 and longitudes(footprint).max() == 180.0
+    assert isinstance(footprint, shapely.MultiPolygon)
     east, west = sorted(footprint.geoms, key=lambda part: -part.bounds[0])
     assert east.bounds == (179.5, -17.0, 180.0, -16.0)
     assert west.bounds == pytest.approx((-180.0, -17.0, -179.7, -16.0))
@@ -96,6 +97,7 @@ def test_a_hole_across_the_antimeridian_is_cut_with_its_shell() -> None:
     footprint = footprint_from_geojson(polygon(shell, hole))
     assert footprint.geom_type == "MultiPolygon" and footprint.is_valid
     assert footprint.area == pytest.approx(4 * 10 - 2 * 8)
+    assert isinstance(footprint, shapely.MultiPolygon)
     assert all(len(part.interiors) == 0 for part in footprint.geoms)  # the hole is cut open on both sides
     assert longitudes(footprint).min() >= -180 and longitudes(footprint).max() <= 180
 
@@ -178,7 +180,8 @@ def test_footprints_to_wkb_round_trips_and_refuses_missing_ones() -> None:
     footprints = footprints_from_geojson([FIJI_FOLDED, polygon([(0, 0), (1, 0), (1, 1), (0, 0)])])
     wkb = footprints_to_wkb(footprints)
     assert shapely.from_wkb(wkb.to_numpy(zero_copy_only=False)).tolist() == footprints.tolist()
-    assert wkb.to_pylist()[0][0] == 1  # little-endian
+    first = wkb.to_pylist()[0]
+    assert first is not None and first[0] == 1  # little-endian
     with pytest.raises(InvalidFootprint, match="#1"):
         footprints_to_wkb([footprints[0], None])
 

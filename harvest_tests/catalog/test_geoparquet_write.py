@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -57,9 +58,7 @@ def test_the_covering_column_holds_each_footprints_bounds(tmp_path: Path) -> Non
     table = pq.read_table(path)
     assert table.schema.field("bbox").type == STORED_SCHEMA.field("bbox").type
     assert table.schema.names == STORED_SCHEMA.names
-    covering = np.column_stack(
-        [table.column("bbox").combine_chunks().field(name) for name in ("xmin", "ymin", "xmax", "ymax")]
-    )
+    covering = np.column_stack([bbox_of(table).field(name) for name in ("xmin", "ymin", "xmax", "ymax")])
     np.testing.assert_array_equal(covering, bounds_of(table))
 
 
@@ -87,7 +86,8 @@ def test_files_are_zstd_compressed_with_statistics_and_row_groups_of_the_set_siz
     chunks = {group.column(i).path_in_schema: group.column(i) for i in range(group.num_columns)}
     assert {chunk.compression for chunk in chunks.values()} == {"ZSTD"}
     for name in ("acquired", "provider", "cloud_cover", "bbox.xmin", "bbox.ymin", "bbox.xmax", "bbox.ymax"):
-        assert chunks[name].statistics is not None and chunks[name].statistics.has_min_max, name
+        statistics = chunks[name].statistics
+        assert statistics is not None and statistics.has_min_max, name
     assert chunks["raw"].statistics is None or not chunks["raw"].statistics.has_min_max
 
 
@@ -214,7 +214,13 @@ def test_the_writer_is_a_context_manager_and_closes_once(tmp_path: Path) -> None
         writer.write(make_scenes(1))
 
 
-def replace(table: pa.Table, name: str, values: pa.Array) -> pa.Table:
+def bbox_of(table: pa.Table) -> pa.StructArray:
+    bbox = table.column("bbox").combine_chunks()
+    assert isinstance(bbox, pa.StructArray)
+    return bbox
+
+
+def replace(table: pa.Table, name: str, values: pa.Array[Any] | pa.ChunkedArray[Any]) -> pa.Table:
     return table.set_column(table.schema.get_field_index(name), name, values)
 
 
@@ -250,7 +256,7 @@ def test_compatible_types_are_cast_and_a_stale_bbox_is_recomputed(tmp_path: Path
     table = pq.read_table(path)
     assert table.schema.field("acquired").type == TIMESTAMP
     np.testing.assert_array_equal(
-        np.column_stack([table.column("bbox").combine_chunks().field(n) for n in ("xmin", "ymin", "xmax", "ymax")]),
+        np.column_stack([bbox_of(table).field(n) for n in ("xmin", "ymin", "xmax", "ymax")]),
         bounds_of(table),
     )
 

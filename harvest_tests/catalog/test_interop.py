@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 from pathlib import Path
+from typing import cast
 
 import duckdb
 import geopandas as gpd
@@ -13,6 +14,7 @@ import pyogrio
 import pytest
 import shapely
 
+from harvest.catalog.column_values import strings
 from harvest.catalog.query import CatalogQuery
 from harvest.catalog.reader import read_catalog
 from harvest.catalog.writer import write_catalog
@@ -34,7 +36,8 @@ def scenes(catalog: Path) -> pa.Table:
 
 
 def wkb_by_id(table: pa.Table) -> dict[str, bytes]:
-    return dict(zip(table.column("scene_id").to_pylist(), table.column("geometry").to_pylist(), strict=True))
+    geometries = cast("list[bytes]", table.column("geometry").to_pylist())  # WKB, never null
+    return dict(zip(strings(table.column("scene_id")), geometries, strict=True))
 
 
 def test_geopandas_reads_it_with_its_crs_and_geometries(catalog: Path, scenes: pa.Table) -> None:

@@ -135,7 +135,7 @@ def test_a_damaged_provider_day_fails_the_unified_day_and_leaves_it_as_it_was(st
     assert digest(unified) == before, "the unified day was not replaced by an empty one"
 
 
-def test_a_stray_file_does_not_break_a_provider_run(store: CatalogStore, shared_sandbox) -> None:  # type: ignore[no-untyped-def]
+def test_a_stray_file_does_not_break_a_provider_run(store: CatalogStore, shared_sandbox) -> None:
     from harvest_tests.defs.test_sensors import resource_for
 
     (store.root / "oneatlas" / "notes.parquet").write_text("my notes")

@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import dagster as dg
+import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 from click.testing import CliRunner
@@ -29,7 +30,7 @@ FAULTS = "429=0.1:0.01s,5xx=0.08,reset=0.03,token_expiry=0.5:0.001"
 ASSETS = [*provider_assets.values(), scene_catalog]
 
 
-def truth_by_day(sandbox, provider: str) -> dict[date, dict[str, int]]:  # type: ignore[no-untyped-def]
+def truth_by_day(sandbox, provider: str) -> dict[date, dict[str, int]]:
     """The provider's scenes over the AOIs acquired in the range: day -> scene id -> updated."""
     start = from_datetime(datetime(FIRST.year, FIRST.month, FIRST.day, tzinfo=UTC))
     end = from_datetime(datetime(LAST.year, LAST.month, LAST.day, tzinfo=UTC) + timedelta(days=1))
@@ -40,7 +41,7 @@ def truth_by_day(sandbox, provider: str) -> dict[date, dict[str, int]]:  # type:
     return days
 
 
-def backfill(harvest, instance: dg.DagsterInstance) -> None:  # type: ignore[no-untyped-def]
+def backfill(harvest, instance: dg.DagsterInstance) -> None:
     result = dg.materialize(
         ASSETS,
         instance=instance,
@@ -54,7 +55,7 @@ def fingerprints(store: CatalogStore) -> dict[str, str]:
     return {str(path): hashlib.sha256(path.read_bytes()).hexdigest() for path in store.files()}
 
 
-def test_thirty_days_of_every_provider_equal_the_truth_and_a_second_backfill_changes_nothing(  # type: ignore[no-untyped-def]
+def test_thirty_days_of_every_provider_equal_the_truth_and_a_second_backfill_changes_nothing(
     make_sandbox, tmp_path: Path
 ) -> None:
     sandbox = make_sandbox(faults=FAULTS)
@@ -72,7 +73,7 @@ def test_thirty_days_of_every_provider_equal_the_truth_and_a_second_backfill_cha
                 assert len(scene_ids) == len(set(scene_ids)), f"{provider} {day}: a scene twice"
                 assert set(scene_ids) == set(expected.get(day, {})), f"{provider} {day}"
                 if provider in ("oneatlas", "sentinelhub-import"):
-                    updated = pc.cast(table.column("updated"), "int64").to_pylist()
+                    updated = pc.cast(table.column("updated"), pa.int64()).to_pylist()
                     assert dict(zip(scene_ids, updated, strict=True)) == expected.get(day, {}), "newest versions"
                 offers += len(table)
             assert sum(len(v) for v in expected.values()) > 0, f"{provider}: the scenario needs scenes"
@@ -90,7 +91,7 @@ def test_thirty_days_of_every_provider_equal_the_truth_and_a_second_backfill_cha
 # -- the terminal -------------------------------------------------------------------------------------
 
 
-def cli_env(sandbox, tmp_path: Path, **extra: str) -> dict[str, str]:  # type: ignore[no-untyped-def]
+def cli_env(sandbox, tmp_path: Path, **extra: str) -> dict[str, str]:
     return {
         **sandbox.env(),
         "HARVEST_DATA_DIR": str(tmp_path / "data"),
@@ -99,14 +100,14 @@ def cli_env(sandbox, tmp_path: Path, **extra: str) -> dict[str, str]:  # type: i
     }
 
 
-def backfill_two_providers(sandbox, tmp_path: Path, end: str, **env: str):  # type: ignore[no-untyped-def]
+def backfill_two_providers(sandbox, tmp_path: Path, end: str, **env: str):
     """`harvest backfill` of Arlula and the Sentinel Hub catalog from 2026-10-01 to `end`."""
     (tmp_path / "dagster_home").mkdir()
     arguments = ["--provider", "arlula", "--provider", "sentinelhub-catalog", "--start", "2026-10-01", "--end", end]
     return CliRunner().invoke(main, ["backfill", *arguments], env=cli_env(sandbox, tmp_path, **env))
 
 
-def test_harvest_backfill_harvests_the_days_and_summarises(make_sandbox, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_harvest_backfill_harvests_the_days_and_summarises(make_sandbox, tmp_path: Path) -> None:
     sandbox = make_sandbox()
     result = backfill_two_providers(sandbox, tmp_path, "2026-10-03")
     assert result.exit_code == 0, result.output
@@ -138,7 +139,7 @@ def test_harvest_backfill_refuses_bad_input(args: list[str], message: str, tmp_p
     assert not (tmp_path / "catalog").exists()
 
 
-def test_harvest_backfill_fails_clearly_when_a_provider_refuses(make_sandbox, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_harvest_backfill_fails_clearly_when_a_provider_refuses(make_sandbox, tmp_path: Path) -> None:
     sandbox = make_sandbox()
     result = backfill_two_providers(sandbox, tmp_path, "2026-10-02", ARLULA_API_KEY="not-the-key")
     assert result.exit_code == 1

@@ -114,7 +114,7 @@ BAD_FILES: dict[str, tuple[Callable[[Path], Path], str]] = {
 
 @pytest.mark.timeout(60)  # a named pipe must not block the command
 @pytest.mark.parametrize("case", sorted(BAD_FILES))
-def test_a_backfill_with_an_unusable_aoi_file_fails_and_keeps_every_day(  # type: ignore[no-untyped-def]
+def test_a_backfill_with_an_unusable_aoi_file_fails_and_keeps_every_day(
     case: str, harvested: Path, shared_sandbox: RunningSandbox, tmp_path: Path
 ) -> None:
     make, message = BAD_FILES[case]
@@ -131,7 +131,7 @@ def test_a_backfill_with_an_unusable_aoi_file_fails_and_keeps_every_day(  # type
     assert fingerprints(data / "catalog") == before, "no day was replaced"
 
 
-def test_a_backfill_of_a_provider_no_aoi_is_for_fails_and_names_the_setting(  # type: ignore[no-untyped-def]
+def test_a_backfill_of_a_provider_no_aoi_is_for_fails_and_names_the_setting(
     harvested: Path, shared_sandbox: RunningSandbox, tmp_path: Path
 ) -> None:
     document = json.loads(DEFAULT_AOIS_PATH.read_text(encoding="utf-8"))

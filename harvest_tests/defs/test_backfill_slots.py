@@ -66,7 +66,7 @@ def home_with_pool(tmp_path: Path) -> Path:
     return home
 
 
-def environment(sandbox, tmp_path: Path, **extra: str) -> dict[str, str]:  # type: ignore[no-untyped-def]
+def environment(sandbox, tmp_path: Path, **extra: str) -> dict[str, str]:
     return {
         **os.environ,
         **sandbox.env(),
@@ -109,7 +109,7 @@ def run_of(home: Path, process: subprocess.Popen[bytes]) -> dg.DagsterRun:
     return runs[0]
 
 
-def test_a_backfill_killed_holding_a_slot_leaves_it_taken_and_the_next_backfill_frees_it_and_completes(  # type: ignore[no-untyped-def]
+def test_a_backfill_killed_holding_a_slot_leaves_it_taken_and_the_next_backfill_frees_it_and_completes(
     make_sandbox, tmp_path: Path
 ) -> None:
     sandbox = make_sandbox()
@@ -147,7 +147,7 @@ def test_a_backfill_killed_holding_a_slot_leaves_it_taken_and_the_next_backfill_
 
 
 @pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
-def test_a_backfill_waiting_for_a_slot_held_by_a_live_backfill_says_who_holds_it_and_stops_on(  # type: ignore[no-untyped-def]
+def test_a_backfill_waiting_for_a_slot_held_by_a_live_backfill_says_who_holds_it_and_stops_on(
     stop: signal.Signals, make_sandbox, tmp_path: Path
 ) -> None:
     sandbox = make_sandbox()
@@ -182,9 +182,7 @@ def test_a_backfill_waiting_for_a_slot_held_by_a_live_backfill_says_who_holds_it
     assert not CatalogStore(tmp_path / "data" / "catalog").days("arlula")
 
 
-def test_ctrl_c_while_harvesting_stops_the_backfill_before_the_next_provider(  # type: ignore[no-untyped-def]
-    make_sandbox, tmp_path: Path
-) -> None:
+def test_ctrl_c_while_harvesting_stops_the_backfill_before_the_next_provider(make_sandbox, tmp_path: Path) -> None:
     sandbox = make_sandbox()
     home = home_with_pool(tmp_path)
     log = tmp_path / "backfill.log"

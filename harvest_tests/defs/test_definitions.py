@@ -18,6 +18,7 @@ from harvest.definitions import defs
 from harvest.ordering.ledger import Ledger
 from harvest.ordering.ledger.states import OrderState
 from harvest.ordering.model import OrderRequest, Quote, Unit
+from harvest_tests.ordering.ledger_support import order_of
 
 CATALOG_ASSETS = {
     "oneatlas_scenes",
@@ -80,16 +81,17 @@ def test_partitions_are_pinned(definitions: dg.Definitions) -> None:
 
 
 def test_sensors_schedules_jobs_and_pools_are_pinned(definitions: dg.Definitions) -> None:
-    sensors = {sensor.name: sensor for sensor in definitions.sensors}
+    sensors = {sensor.name: sensor for sensor in definitions.sensors or []}
     assert set(sensors) == SENSORS
     assert all(s.default_status is dg.DefaultSensorStatus.RUNNING for s in sensors.values()), "on in make dev"
-    (schedule,) = definitions.schedules
+    (schedule,) = definitions.schedules or []
+    assert isinstance(schedule, dg.ScheduleDefinition)
     assert schedule.name == "catalog_reconciliation" and schedule.cron_schedule == "30 2 * * *"
     assert schedule.execution_timezone == "UTC"
     assert {job.name for job in definitions.resolve_all_job_defs()} >= JOBS
     graph = definitions.resolve_asset_graph()
     for key, pool in POOLS.items():
-        assert graph.assets_def_for_key(dg.AssetKey(key)).node_def.pool == pool
+        assert graph.assets_def_for_key(dg.AssetKey(key)).op.pool == pool
 
 
 def test_catalog_assets_backfill_a_range_in_one_run(definitions: dg.Definitions) -> None:
@@ -118,12 +120,12 @@ def test_a_person_approves_waiting_orders_from_the_launchpad(tmp_path: Path) -> 
     )
     assert not refused.success
     with Ledger.open(url) as ledger:
-        assert ledger.get(request.key).state is OrderState.AWAITING_APPROVAL, "all or none"
+        assert order_of(ledger, request.key).state is OrderState.AWAITING_APPROVAL, "all or none"
     approved = approve_orders.execute_in_process(
         run_config={"ops": {"approve_waiting_orders": {"config": {"order_keys": [request.key], "approved_by": "ada"}}}},
         resources=resources,
     )
     assert approved.success
     with Ledger.open(url) as ledger:
-        order = ledger.get(request.key)
+        order = order_of(ledger, request.key)
         assert order.state is OrderState.APPROVED and order.approved_by == "person: ada via the Dagster launchpad"

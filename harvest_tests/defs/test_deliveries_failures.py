@@ -11,13 +11,14 @@ import dagster as dg
 import pytest
 
 from harvest.defs.orders.assets import deliveries
-from harvest.defs.orders.partitions import delivery_orders
+from harvest.defs.orders.partitions import DELIVERY_ORDERS
 from harvest.defs.resources import OrderingResource
 from harvest.delivery.partial import PartialFile
 from harvest.ordering.ledger import Ledger, OrderState
 from harvest.sandbox.server import RunningSandbox
 from harvest_tests.defs.test_sensors import resource_for
 from harvest_tests.delivery.sandbox_orders import delivered_arlula_orders
+from harvest_tests.ordering.ledger_support import order_of
 
 
 def test_a_full_disk_fails_the_partition_with_the_folder_and_is_not_retried(
@@ -35,7 +36,7 @@ def test_a_full_disk_fails_the_partition_with_the_folder_and_is_not_retried(
 
     monkeypatch.setattr(PartialFile, "_write", no_space)
     with dg.instance_for_test() as instance:
-        instance.add_dynamic_partitions(delivery_orders.name, [key])
+        instance.add_dynamic_partitions(DELIVERY_ORDERS, [key])
         result = dg.materialize(
             [deliveries],
             partition_key=key,
@@ -48,8 +49,9 @@ def test_a_full_disk_fails_the_partition_with_the_folder_and_is_not_retried(
     data = failure.step_failure_data
     folder = tmp_path / "deliveries" / "arlula" / key / "files"
     assert data.user_failure_data is not None and data.error is not None
-    assert f"order {key} could not be landed: " in data.user_failure_data.description
-    assert f"{folder} is full" in data.user_failure_data.description
+    description = data.user_failure_data.description or ""
+    assert f"order {key} could not be landed: " in description
+    assert f"{folder} is full" in description
     assert not [e for e in result.all_events if e.event_type_value == "STEP_UP_FOR_RETRY"]
     with Ledger.open(ordering.database_url) as ledger:
-        assert ledger.get(key).state is OrderState.DELIVERED  # type: ignore[union-attr]
+        assert order_of(ledger, key).state is OrderState.DELIVERED

@@ -17,7 +17,7 @@ from harvest.defs.catalog.assets import provider_assets, scene_catalog
 from harvest.defs.catalog.partitions import PARTITION_RANGE_END_TAG, PARTITION_RANGE_START_TAG
 from harvest.defs.orders.assets import DELIVERIES, deliveries, order_candidates
 from harvest.defs.orders.jobs import place_orders
-from harvest.defs.orders.partitions import delivery_orders
+from harvest.defs.orders.partitions import DELIVERY_ORDERS
 from harvest.defs.orders.sensors import order_placement, order_tracking
 from harvest.defs.resources import HarvestResource, OrderingResource
 from harvest.delivery.manifest import read_manifest
@@ -36,7 +36,7 @@ def ordering_for(sandbox: RunningSandbox, data_dir: Path) -> OrderingResource:
     return OrderingResource(database_url=f"sqlite:///{data_dir / 'ledger.sqlite'}", sandbox_url=sandbox.url)
 
 
-def materialize(selection: list[str], harvest: HarvestResource, ordering: OrderingResource, instance, **kwargs):  # type: ignore[no-untyped-def]
+def materialize(selection: list[str], harvest: HarvestResource, ordering: OrderingResource, instance, **kwargs):
     result = dg.materialize(
         ASSETS, selection=selection, instance=instance, resources={"harvest": harvest, "ordering": ordering}, **kwargs
     )
@@ -44,14 +44,14 @@ def materialize(selection: list[str], harvest: HarvestResource, ordering: Orderi
     return result
 
 
-def sensor_tick(sensor: dg.SensorDefinition, instance, harvest, ordering) -> dg.SensorResult:  # type: ignore[no-untyped-def]
+def sensor_tick(sensor: dg.SensorDefinition, instance, harvest, ordering) -> dg.SensorResult:
     with dg.build_sensor_context(instance=instance, resources={"harvest": harvest, "ordering": ordering}) as context:
         result = sensor(context)
     assert isinstance(result, dg.SensorResult)
     return result
 
 
-def test_from_an_empty_data_directory_to_landed_imagery(make_sandbox, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_from_an_empty_data_directory_to_landed_imagery(make_sandbox, tmp_path: Path) -> None:
     sandbox = make_sandbox(clock=FROZEN)
     harvest, ordering = resource_for(sandbox, tmp_path), ordering_for(sandbox, tmp_path)
     days = {PARTITION_RANGE_START_TAG: FIRST.isoformat(), PARTITION_RANGE_END_TAG: LAST.isoformat()}
@@ -68,11 +68,13 @@ def test_from_an_empty_data_directory_to_landed_imagery(make_sandbox, tmp_path: 
         with Ledger.open(ordering.database_url) as ledger:
             approved = {order.key for order in ledger.orders(states=[OrderState.APPROVED])}
             assert approved, "the shipped policies should auto-approve some offers over the sandbox"
-            assert all(order.approved_by.startswith("auto:") for order in ledger.orders(states=[OrderState.APPROVED]))
+            assert all(
+                (order.approved_by or "").startswith("auto:") for order in ledger.orders(states=[OrderState.APPROVED])
+            )
 
         # the placement sensor asks for one run with exactly the approved keys, and asks only once
         placement = sensor_tick(order_placement, instance, harvest, ordering)
-        (request,) = placement.run_requests
+        (request,) = placement.run_requests or []
         result = place_orders.execute_in_process(
             run_config=request.run_config, instance=instance, resources={"harvest": harvest, "ordering": ordering}
         )
@@ -85,7 +87,7 @@ def test_from_an_empty_data_directory_to_landed_imagery(make_sandbox, tmp_path: 
             if refused:  # still approved, waiting for budget: asked for again, under a key of their own
                 assert {
                     k
-                    for r in after.run_requests
+                    for r in after.run_requests or []
                     for k in r.run_config["ops"]["place_approved_orders"]["config"]["order_keys"]
                 } == refused
             else:
@@ -96,7 +98,7 @@ def test_from_an_empty_data_directory_to_landed_imagery(make_sandbox, tmp_path: 
         tracking = sensor_tick(order_tracking, instance, harvest, ordering)
         for partitions in tracking.dynamic_partitions_requests or []:
             instance.add_dynamic_partitions(partitions.partitions_def_name, list(partitions.partition_keys))
-        requested = {run.partition_key for run in tracking.run_requests}
+        requested = {run.partition_key for run in tracking.run_requests or [] if run.partition_key}
         assert requested == placed
         for key in sorted(requested):
             materialize([DELIVERIES], harvest, ordering, instance, partition_key=key)
@@ -108,7 +110,7 @@ def test_from_an_empty_data_directory_to_landed_imagery(make_sandbox, tmp_path: 
             policies = load_policies(harvest.aoi_set())
             budgets = budgets_from(policies)
             for order in landed:
-                assert ledger.owned(order.provider, order.scene_id)
+                assert ledger.owned(order.provider, order.scene_id) and order.manifest_path is not None
                 manifest = read_manifest(harvest.root() / order.manifest_path)
                 assert manifest.order_key == order.key and manifest.order_id == order.provider_order_id
                 stored = {Path(f.path).name: (f.size, f.md5) for f in ledger.files(order.key)}
@@ -122,7 +124,7 @@ def test_from_an_empty_data_directory_to_landed_imagery(make_sandbox, tmp_path: 
             for unit, limit in budgets.overall.items():
                 assert ledger.spent(month, unit=unit) <= limit
         assert set(instance.get_materialized_partitions(dg.AssetKey(DELIVERIES))) == placed
-        assert set(instance.get_dynamic_partitions(delivery_orders.name)) == placed
+        assert set(instance.get_dynamic_partitions(DELIVERY_ORDERS)) == placed
         # nothing is left to land: the sensor skips
         assert sensor_tick(order_tracking, instance, harvest, ordering).skip_reason is not None
 
@@ -130,7 +132,7 @@ def test_from_an_empty_data_directory_to_landed_imagery(make_sandbox, tmp_path: 
 @pytest.mark.parametrize("bad", ["defaults: {max_cloud_cover: 140}", "overall: {monthly_budget: {dollars: 5}}"])
 def test_order_candidates_refuse_invalid_policies_with_a_clear_failure(
     bad: str, make_sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     sandbox = make_sandbox(clock=FROZEN)
     policy_file = tmp_path / "policies.yaml"
     policy_file.write_text(bad + "\n")
@@ -147,4 +149,5 @@ def test_order_candidates_refuse_invalid_policies_with_a_clear_failure(
         )
     assert not result.success
     failure = next(e for e in result.all_events if e.is_step_failure)
+    assert failure.step_failure_data.error is not None
     assert "the ordering policies cannot be used" in failure.step_failure_data.error.message

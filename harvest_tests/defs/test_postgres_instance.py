@@ -9,6 +9,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 import psycopg2
@@ -24,7 +25,7 @@ from harvest.defs.pools import POOL_LIMITS
 from harvest.defs.resources import HarvestResource
 from harvest.sandbox.server import RunningSandbox
 
-SERVER = {"host": "127.0.0.1", "port": 5432, "user": "postgres"}
+SERVER: dict[str, Any] = {"host": "127.0.0.1", "port": 5432, "user": "postgres"}
 EXAMPLE = REPO_ROOT / "dagster.postgres.yaml.example"
 ASSETS = [*provider_assets.values(), scene_catalog]
 DAYS = ("2026-10-20", "2026-10-21")  # before the shared sandbox's frozen clock (2026-11-01)
@@ -79,7 +80,8 @@ def instance(database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
 def test_the_example_config_stores_everything_in_postgres(instance: dg.DagsterInstance) -> None:
     assert isinstance(instance.run_storage, PostgresRunStorage)
     assert isinstance(instance.event_log_storage, PostgresEventLogStorage)
-    assert instance.get_concurrency_config().run_queue_config.max_concurrent_runs == 8
+    queue = instance.get_concurrency_config().run_queue_config
+    assert queue is not None and queue.max_concurrent_runs == 8
 
 
 def test_catalog_partitions_materialized_on_postgres_are_in_its_event_log(
@@ -99,11 +101,14 @@ def test_catalog_partitions_materialized_on_postgres_are_in_its_event_log(
         key = asset.key
         assert instance.get_materialized_partitions(key) == set(DAYS), key
         records = instance.fetch_materializations(key, limit=10).records
-        assert sorted(r.partition_key for r in records) == list(DAYS)
+        assert sorted(r.partition_key or "" for r in records) == list(DAYS)
         for record in records:
-            path = Path(record.asset_materialization.metadata["path"].value)
+            assert record.asset_materialization is not None
+            path = Path(str(record.asset_materialization.metadata["path"].value))
             assert path.is_file() and path.name == f"{record.partition_key}.parquet"
-    oneatlas = instance.get_latest_materialization_event(provider_assets["oneatlas"].key).asset_materialization
+    latest = instance.get_latest_materialization_event(provider_assets["oneatlas"].key)
+    oneatlas = latest.asset_materialization if latest is not None else None
+    assert oneatlas is not None
     assert oneatlas.metadata["sandbox"].value is True and oneatlas.metadata["provider"].value == "oneatlas"
 
     store = harvest.store()

@@ -82,7 +82,7 @@ def requested_days(result: dg.SensorResult) -> set[date]:
     return days
 
 
-def run_keys(result: dg.SensorResult) -> set[str]:
+def run_keys(result: dg.SensorResult) -> set[str | None]:
     return {request.run_key for request in result.run_requests or []}
 
 
@@ -102,7 +102,7 @@ def cursor_at(moment_ns: int) -> str:
 
 
 @pytest.fixture
-def at(make_sandbox) -> Callable[[str], RunningSandbox]:  # type: ignore[no-untyped-def]
+def at(make_sandbox) -> Callable[[str], RunningSandbox]:
     """A sandbox whose clock is frozen at an instant (RFC 3339 or ns)."""
 
     def start(moment: str | int) -> RunningSandbox:
@@ -131,7 +131,7 @@ def oneatlas_rows(sandbox: RunningSandbox) -> np.ndarray:
 # -- OneAtlas -------------------------------------------------------------------------------------
 
 
-def test_first_tick_requests_the_days_updated_in_the_lookback(make_sandbox, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_first_tick_requests_the_days_updated_in_the_lookback(make_sandbox, tmp_path: Path) -> None:
     sandbox = make_sandbox()
     harvest = resource_for(sandbox, tmp_path)
     result = tick(oneatlas_updates, harvest)
@@ -144,7 +144,7 @@ def test_first_tick_requests_the_days_updated_in_the_lookback(make_sandbox, tmp_
     assert parse_ns(cursor.since) == max(updated for _, updated in truth.values() if updated >= start)
 
 
-def test_a_tick_with_nothing_new_skips_with_one_search(make_sandbox, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_tick_with_nothing_new_skips_with_one_search(make_sandbox, tmp_path: Path) -> None:
     sandbox = make_sandbox()
     harvest = resource_for(sandbox, tmp_path)
     first = tick(oneatlas_updates, harvest)
@@ -153,13 +153,13 @@ def test_a_tick_with_nothing_new_skips_with_one_search(make_sandbox, tmp_path: P
     sent = harvest.kept_source("oneatlas").stats() - before
     assert sent.requests == 2, f"one search and one deleted search, the token kept: {sent.describe()}"
     assert not again.run_requests
-    assert again.skip_reason is not None and "nothing new" in again.skip_reason.skip_message
+    assert again.skip_reason is not None and "nothing new" in (again.skip_reason.skip_message or "")
     assert UpdateCursor.from_json(again.cursor, start=datetime.now(UTC)).since == (
         UpdateCursor.from_json(first.cursor, start=datetime.now(UTC)).since
     )
 
 
-def test_a_burst_sharing_one_instant_across_pages_and_visible_late_is_caught(  # type: ignore[no-untyped-def]
+def test_a_burst_sharing_one_instant_across_pages_and_visible_late_is_caught(
     world: RunningSandbox, at, tmp_path: Path
 ) -> None:
     rows = oneatlas_rows(world)
@@ -173,6 +173,7 @@ def test_a_burst_sharing_one_instant_across_pages_and_visible_late_is_caught(  #
     covered: set[date] = set()
     for _ in range(12):  # a tick every second of sandbox time while the burst becomes searchable
         result = tick(oneatlas_updates, harvest, cursor)
+        assert result.cursor is not None
         cursor = result.cursor
         covered |= requested_days(result)
         advance(sandbox, 1)
@@ -186,7 +187,7 @@ def test_a_burst_sharing_one_instant_across_pages_and_visible_late_is_caught(  #
     assert parse_ns(UpdateCursor.from_json(cursor, start=datetime.now(UTC)).since) == campaign
 
 
-def test_a_republished_scene_reruns_its_day_under_a_new_run_key(world: RunningSandbox, at, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_republished_scene_reruns_its_day_under_a_new_run_key(world: RunningSandbox, at, tmp_path: Path) -> None:
     rows = oneatlas_rows(world)
     acq = world.sandbox.world.acq
     updates = acq.updates_ns[rows, 0]
@@ -203,7 +204,7 @@ def test_a_republished_scene_reruns_its_day_under_a_new_run_key(world: RunningSa
     assert day not in requested_days(repeated), "the same re-publication is one change, not one per tick"
 
 
-def test_a_deleted_scene_reruns_the_day_that_holds_it(world: RunningSandbox, at, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_deleted_scene_reruns_the_day_that_holds_it(world: RunningSandbox, at, tmp_path: Path) -> None:
     rows = oneatlas_rows(world)
     acq = world.sandbox.world.acq
     deleted = acq.deleted_ns[rows]
@@ -225,7 +226,7 @@ def test_a_deleted_scene_reruns_the_day_that_holds_it(world: RunningSandbox, at,
     assert not tick(oneatlas_updates, harvest, after.cursor).run_requests
 
 
-def test_a_provider_that_is_down_fails_the_tick_and_keeps_the_cursor(make_sandbox, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_provider_that_is_down_fails_the_tick_and_keeps_the_cursor(make_sandbox, tmp_path: Path) -> None:
     sandbox = make_sandbox(faults="503=1@oneatlas.search")
     harvest = resource_for(sandbox, tmp_path)
     cursor = cursor_at(sandbox.sandbox.now_ns() - int(FIRST_LOOKBACK.total_seconds()) * 10**9)
@@ -244,7 +245,7 @@ def test_a_provider_that_is_down_fails_the_tick_and_keeps_the_cursor(make_sandbo
 
 
 @pytest.mark.parametrize("provider", sorted(RECAPTURE_SENSORS))
-def test_recent_captures_request_days_that_differ_from_the_catalog(provider: str, make_sandbox, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_recent_captures_request_days_that_differ_from_the_catalog(provider: str, make_sandbox, tmp_path: Path) -> None:
     sensor = RECAPTURE_SENSORS[provider]
     sandbox = make_sandbox()
     harvest = resource_for(sandbox, tmp_path)
@@ -262,7 +263,7 @@ def test_recent_captures_request_days_that_differ_from_the_catalog(provider: str
     assert requested_days(third) == {min(days)}
 
 
-def test_recent_captures_see_new_scenes_as_they_are_published(make_sandbox, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_recent_captures_see_new_scenes_as_they_are_published(make_sandbox, tmp_path: Path) -> None:
     sandbox = make_sandbox()
     harvest = resource_for(sandbox, tmp_path)
     days = requested_days(tick(sentinelhub_catalog_recent_captures, harvest))

@@ -241,7 +241,8 @@ def test_without_a_checksum_the_size_is_checked(tmp_path: Path) -> None:
 
 
 def test_a_connection_that_never_delivers_gives_up_and_keeps_the_partial(tmp_path: Path) -> None:
-    server = FileServer(faults=[("cut", 200_000)] + [("cut", 0)] * 10)
+    faults: list[tuple[str, int] | None] = [("cut", 200_000), *[("cut", 0)] * 10]
+    server = FileServer(faults=faults)
     with pytest.raises(TransportError):
         download(http_for(server), deliverable(), tmp_path, max_attempts=3)
     assert len(server.gets) == 4  # the first break made progress and cost no attempt; three more did not

@@ -13,6 +13,7 @@ import logging
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -191,7 +192,7 @@ def ranged(request: Request, reply: Reply) -> None:
     reply.write(WHOLE[first:])
 
 
-def in_child(url: str, folder: Path, how: str, *wrapper: str) -> dict[str, object]:
+def in_child(url: str, folder: Path, how: str, *wrapper: str) -> dict[str, Any]:
     """Run a download in a child process whose file system runs out (`how`: tmpfs or fsize)."""
     command = [*wrapper, sys.executable, "-c", _CHILD, url, str(folder), how]
     done = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
@@ -210,7 +211,7 @@ def _can_mount() -> bool:
 def test_a_real_full_tmpfs_is_told_keeps_an_exact_prefix_and_resumes_once_there_is_room(tmp_path: Path) -> None:
     with hostile_server(ranged) as server:
         out = in_child(f"{server.url}/big.bin", tmp_path, "tmpfs", "unshare", "-rm")
-    kept = out["left"][".big.bin.part"]  # type: ignore[index]
+    kept = out["left"][".big.bin.part"]
     assert f"{tmp_path / 'in'} is full" in out["error"] and f"{len(WHOLE) - kept:,} more bytes" in out["error"]
     assert 0 < kept < len(WHOLE) and [r.headers.get("range") for r in server.requests] == [None, f"bytes={kept}-"]
     md5 = hashlib.md5(WHOLE, usedforsecurity=False).hexdigest()

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from multiprocessing.queues import Queue
 from multiprocessing.synchronize import Barrier
-from typing import Any
+from typing import Any, cast
 
 import httpx
 from shapely.geometry import Polygon, shape
@@ -24,10 +24,10 @@ from shapely.geometry import Polygon, shape
 from harvest.aois import load_aois
 from harvest.buying.candidates import UNORDERABLE_LEVELS
 from harvest.harvesting.sources import Window
-from harvest.ordering.desks.base import OrderDesk
+from harvest.ordering.desks.base import ClientDesk, OrderDesk
 from harvest.ordering.desks.factory import DeskSet
 from harvest.ordering.ledger import Budgets, Ledger, LedgerEvent
-from harvest.ordering.model import OrderRequest, order_key
+from harvest.ordering.model import OrderRequest, Unit, order_key
 from harvest.ordering.placing import Placement, Placer
 from harvest.registry import open_desk, open_source
 from harvest.sandbox.arlula.orders import DATASETS
@@ -111,8 +111,8 @@ def quote_and_approve(
 
 def generous(*units: str) -> Budgets:
     """Budgets that bind nowhere, in `units`, overall and for every default AOI."""
-    limits = dict.fromkeys(units, Decimal(10) ** 12)
-    return Budgets(overall=limits, per_aoi={aoi.id: limits for aoi in AOIS})  # type: ignore[arg-type]
+    limits = dict.fromkeys(map(Unit, units), Decimal(10) ** 12)
+    return Budgets(overall=limits, per_aoi={aoi.id: limits for aoi in AOIS})
 
 
 def event_kinds(events: Iterable[LedgerEvent]) -> list[str]:
@@ -133,7 +133,7 @@ class Naps:
 def unpaced(sandbox: RunningSandbox, naps: Naps, *, read_timeout: float = 10.0, **env: str) -> DeskSet:
     """The sandbox's desks (`env` over its environment), unpaced, waiting `read_timeout` for answers, never sleeping."""
     opener = functools.partial(open_desk, env={**sandbox.env(), **env})
-    return DeskSet(lambda provider: hasty(opener(provider), read_timeout, sleep=naps))
+    return DeskSet(lambda provider: hasty(cast("ClientDesk[Any]", opener(provider)), read_timeout, sleep=naps))
 
 
 # --- providers that cannot be asked ------------------------------------------------------------------

@@ -22,7 +22,7 @@ AIRBUS = "SPOT"  # a supplier that takes time to deliver (Landsat completes at o
 
 
 @pytest.fixture
-def sandbox(make_sandbox) -> RunningSandbox:  # type: ignore[no-untyped-def]
+def sandbox(make_sandbox) -> RunningSandbox:
     return make_sandbox()
 
 

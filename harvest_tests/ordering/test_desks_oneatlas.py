@@ -21,7 +21,7 @@ DELIVERY_S = 130  # the sandbox delivers OneAtlas orders after 120 s, visible 5 
 
 
 @pytest.fixture
-def sandbox(make_sandbox) -> RunningSandbox:  # type: ignore[no-untyped-def]
+def sandbox(make_sandbox) -> RunningSandbox:
     return make_sandbox()
 
 

@@ -20,7 +20,7 @@ PROVIDER = "sentinelhub-import"
 
 
 @pytest.fixture
-def sandbox(make_sandbox) -> RunningSandbox:  # type: ignore[no-untyped-def]
+def sandbox(make_sandbox) -> RunningSandbox:
     return make_sandbox()
 
 

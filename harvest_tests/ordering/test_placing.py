@@ -6,7 +6,7 @@ checks that the ledger agrees with it.
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -32,6 +32,7 @@ from harvest_tests.hostile import Reply, Request, hostile_server
 from harvest_tests.ordering.clock import StepClock
 from harvest_tests.ordering.databases import sqlite_url
 from harvest_tests.ordering.desks_support import set_faults
+from harvest_tests.ordering.ledger_support import order_of
 from harvest_tests.ordering.placing_support import (
     APPROVER,
     ARLULA_ORDER_PATH,
@@ -124,13 +125,13 @@ SETTLED_OR_NOT = {Outcome.PLACED, Outcome.RECONCILED, Outcome.OVER_BUDGET, Outco
 
 def half_of_each(ledger: Ledger, keys: list[str]) -> Budgets:
     """Budgets that fit about half of the orders: overall half of each unit's total, each AOI 60% of its own."""
-    overall: Counter[Unit] = Counter()
-    per_aoi: dict[str, Counter[Unit]] = {}
+    overall: dict[Unit, Decimal] = defaultdict(Decimal)
+    per_aoi: dict[str, dict[Unit, Decimal]] = {}
     for key in keys:
         row = ledger.get(key)
         assert row is not None
         overall[row.quote.unit] += row.quote.amount
-        per_aoi.setdefault(row.aoi_id, Counter())[row.quote.unit] += row.quote.amount
+        per_aoi.setdefault(row.aoi_id, defaultdict(Decimal))[row.quote.unit] += row.quote.amount
     return Budgets(
         overall={unit: total / 2 for unit, total in overall.items()},
         per_aoi={
@@ -275,7 +276,7 @@ def test_a_live_desk_without_the_spend_switch_is_a_dry_run_that_says_what_it_wou
 ) -> None:
     [key] = quote_and_approve(ledger, desks, requests_for(sandbox, "oneatlas", 1))
     live = desks("oneatlas")
-    live.sandbox = False  # type: ignore[misc]  # as if it spoke to Airbus with real credentials
+    live.sandbox = False  # as if it spoke to Airbus with real credentials
     budgets = generous(Unit.CREDITS)
     before = live.stats()
 
@@ -359,7 +360,7 @@ def test_an_order_refused_before_sending_fails_releases_its_spend_and_the_others
     row = ledger.get(stale.key)
     assert row is not None and row.state is OrderState.FAILED  # nothing was sent: its spend is released
     spent = ledger.spent(month_of(ledger_clock()), unit=Unit.USD_CENTS)
-    assert spent == ledger.get(fresh.key).quote.amount
+    assert spent == order_of(ledger, fresh.key).quote.amount
 
 
 # --- providers that cannot be asked, or turn the order away unread ----------------------------------------------

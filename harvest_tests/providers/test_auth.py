@@ -368,7 +368,8 @@ def test_no_secret_in_logs_even_when_echoed(caplog: pytest.LogCaptureFixture) ->
     with caplog.at_level(logging.DEBUG), pytest.raises(ProviderError) as bad_request:
         http.request("GET", API_URL)
     provider.token_answers = [httpx.Response(401, json=echo)]
-    http.auth.invalidate(None)  # type: ignore[union-attr]
+    assert http.auth is not None
+    http.auth.invalidate(None)
     with caplog.at_level(logging.DEBUG), pytest.raises(AuthenticationError) as refused:
         http.request("GET", API_URL)
     texts = [caplog.text, *(r.getMessage() for r in caplog.records)]

@@ -196,7 +196,7 @@ def test_offset_pages_echoes_must_be_what_was_asked() -> None:
 def test_offset_pages_total_that_is_not_a_number_is_an_error() -> None:
     with pytest.raises(InconsistentPage, match=r"page 1 gives '30' as its total, not a number"):
         list(offset_pages(lambda start: {"items": [1], "total": "30"}, items_of=lambda p: p["items"], page_size=1,
-                          total_of=lambda p: p["total"]))  # fmt: skip
+                          total_of=lambda p: p["total"]))  # type: ignore[arg-type,return-value]  # fmt: skip
 
 
 def test_iter_pages_ending_before_the_total_is_an_error() -> None:
@@ -212,9 +212,10 @@ def test_iter_pages_ending_before_the_total_is_an_error() -> None:
 
 
 def test_iter_pages_two_empty_pages_in_a_row_that_link_on_are_an_error() -> None:
-    pages = iter_pages(
-        lambda n: {"items": [], "next": n + 1}, 0, lambda page: page["next"], items_of=lambda p: p["items"]
-    )
+    def fetch(n: int) -> dict[str, Any]:
+        return {"items": [], "next": n + 1}
+
+    pages = iter_pages(fetch, 0, lambda page: page["next"], items_of=lambda p: p["items"])
     with pytest.raises(InconsistentPage, match=r"pages 1 and 2 are empty, yet link to further pages"):
         list(pages)
 

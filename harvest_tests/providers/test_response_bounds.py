@@ -129,7 +129,9 @@ def test_a_broken_body_is_retried_like_any_dropped_connection() -> None:
     ("settings", "prefix"),
     [(OneAtlasSettings, "ONEATLAS"), (ArlulaSettings, "ARLULA"), (SentinelHubSettings, "SENTINELHUB")],
 )
-def test_each_provider_has_its_own_limits(settings: type, prefix: str) -> None:
+def test_each_provider_has_its_own_limits(
+    settings: type[OneAtlasSettings | ArlulaSettings | SentinelHubSettings], prefix: str
+) -> None:
     configured = settings.from_env({f"{prefix}_MAX_RESPONSE_MB": "2.5", f"{prefix}_RESPONSE_DEADLINE_S": "30"})
     assert configured.limits == ResponseLimits(
         int(2.5 * MIB), 30.0, f"{prefix}_MAX_RESPONSE_MB", f"{prefix}_RESPONSE_DEADLINE_S"

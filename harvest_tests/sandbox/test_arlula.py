@@ -107,7 +107,9 @@ def api(sandbox: RunningSandbox, **options: Any) -> httpx.Client:
 
 
 def ring(aoi_id: str) -> list[list[float]]:
-    return [list(point) for point in AOIS[aoi_id].geometry.exterior.coords]
+    geometry = AOIS[aoi_id].geometry
+    assert isinstance(geometry, shapely.Polygon)
+    return [list(point) for point in geometry.exterior.coords]
 
 
 def box_ring(west: float, south: float, east: float, north: float) -> list[list[float]]:

@@ -28,7 +28,8 @@ def test_serve_prints_the_client_environment_and_answers(tmp_path: Path) -> None
         env: dict[str, str] = {}
         deadline = time.monotonic() + 60
         while len(env) < 13 and time.monotonic() < deadline:
-            line = process.stdout.readline()  # type: ignore[union-attr]
+            assert process.stdout is not None
+            line = process.stdout.readline()
             if line.startswith("export "):
                 name, _, value = line.removeprefix("export ").strip().partition("=")
                 env[name] = value

@@ -42,7 +42,7 @@ def test_decisions_are_deterministic_per_seed_and_scoped() -> None:
     assert all(plan_a.decide(("500",), "arlula") is None for _ in range(50))  # out of scope
 
 
-def test_429_carries_retry_after_seconds_and_an_api_error(make_sandbox) -> None:  # type: ignore[no-untyped-def]
+def test_429_carries_retry_after_seconds_and_an_api_error(make_sandbox) -> None:
     sandbox = make_sandbox()
     session = OneAtlasSession(sandbox)
     httpx.post(f"{sandbox.url}/_sandbox/faults", json={"spec": "429=1:3s@oneatlas.search"})
@@ -52,7 +52,7 @@ def test_429_carries_retry_after_seconds_and_an_api_error(make_sandbox) -> None:
     assert session.client.get("/oneatlas/data/api/v1/me").status_code == 200  # another host, out of scope
 
 
-def test_server_errors_use_each_hosts_error_body(make_sandbox) -> None:  # type: ignore[no-untyped-def]
+def test_server_errors_use_each_hosts_error_body(make_sandbox) -> None:
     sandbox = make_sandbox(faults="5xx=1@oneatlas.search,503=1@oneatlas.order")
     session = OneAtlasSession(sandbox)
     statuses = [session.search(itemsPerPage=1).status_code for _ in range(6)]
@@ -60,14 +60,14 @@ def test_server_errors_use_each_hosts_error_body(make_sandbox) -> None:  # type:
     assert session.client.get("/oneatlas/order/api/v1/contracts").json() == {"code": "UNEXPECTED_SERVER_ERROR"}
 
 
-def test_reset_drops_the_connection_mid_body(make_sandbox) -> None:  # type: ignore[no-untyped-def]
+def test_reset_drops_the_connection_mid_body(make_sandbox) -> None:
     sandbox = make_sandbox(faults="reset=1@oneatlas.search")
     session = OneAtlasSession(sandbox)
     with pytest.raises(httpx.RemoteProtocolError):
         session.search(itemsPerPage=50)
 
 
-def test_slow_responses(make_sandbox) -> None:  # type: ignore[no-untyped-def]
+def test_slow_responses(make_sandbox) -> None:
     sandbox = make_sandbox(faults="slow=1:300ms@oneatlas.data")
     session = OneAtlasSession(sandbox)
     started = time.monotonic()
@@ -75,7 +75,7 @@ def test_slow_responses(make_sandbox) -> None:  # type: ignore[no-untyped-def]
     assert time.monotonic() - started >= 0.3
 
 
-def test_tokens_can_die_before_their_advertised_expiry(make_sandbox) -> None:  # type: ignore[no-untyped-def]
+def test_tokens_can_die_before_their_advertised_expiry(make_sandbox) -> None:
     sandbox = make_sandbox(faults="token_expiry=1:0.1")
     session = OneAtlasSession(sandbox)  # advertised 3600 s, really 360 s
     advance(sandbox, 359)
@@ -84,7 +84,7 @@ def test_tokens_can_die_before_their_advertised_expiry(make_sandbox) -> None:  #
     assert session.search(itemsPerPage=1).status_code == 401
 
 
-def _delivered_download(sandbox) -> tuple[OneAtlasSession, str]:  # type: ignore[no-untyped-def]
+def _delivered_download(sandbox) -> tuple[OneAtlasSession, str]:
     session = OneAtlasSession(sandbox)
     item = sensor_item(session)
     order_id = session.client.post(
@@ -95,7 +95,7 @@ def _delivered_download(sandbox) -> tuple[OneAtlasSession, str]:  # type: ignore
     return session, order["deliveries"][0]["_links"]["download"]["href"]
 
 
-def test_truncated_and_corrupted_downloads(make_sandbox) -> None:  # type: ignore[no-untyped-def]
+def test_truncated_and_corrupted_downloads(make_sandbox) -> None:
     sandbox = make_sandbox()
     session, href = _delivered_download(sandbox)
     httpx.post(f"{sandbox.url}/_sandbox/faults", json={"spec": "truncate=1@oneatlas.data"})
@@ -112,7 +112,7 @@ def test_truncated_and_corrupted_downloads(make_sandbox) -> None:  # type: ignor
     assert injected["rules"] == []
 
 
-def test_order_timeout_creates_the_order_but_the_caller_times_out(make_sandbox) -> None:  # type: ignore[no-untyped-def]
+def test_order_timeout_creates_the_order_but_the_caller_times_out(make_sandbox) -> None:
     sandbox = make_sandbox(faults="order_timeout=1:1s@oneatlas.data")
     session = OneAtlasSession(sandbox, timeout=0.3)
     item = sensor_item(session)

@@ -33,7 +33,7 @@ def test_requests_without_or_with_a_forged_token_are_401_api_errors(shared_sandb
         assert set(response.json()) >= {"correlationId", "message", "timestamp", "internalCode"}
 
 
-def test_tokens_expire_on_the_sandbox_clock(make_sandbox) -> None:  # type: ignore[no-untyped-def]
+def test_tokens_expire_on_the_sandbox_clock(make_sandbox) -> None:
     sandbox = make_sandbox(token_lifetime_s=60)
     session = OneAtlasSession(sandbox)
     assert session.search(itemsPerPage=1).status_code == 200

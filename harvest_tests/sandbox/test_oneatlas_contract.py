@@ -36,7 +36,7 @@ def example(name: str) -> Any:
 
 
 @pytest.fixture(scope="module")
-def delivered(make_sandbox_module) -> tuple[OneAtlasSession, dict[str, Any], dict[str, Any]]:  # type: ignore[no-untyped-def]
+def delivered(make_sandbox_module) -> tuple[OneAtlasSession, dict[str, Any], dict[str, Any]]:
     """A sandbox with one data.api order and one PNEO order.api order, both delivered."""
     sandbox = make_sandbox_module()
     session = OneAtlasSession(sandbox)
@@ -50,7 +50,7 @@ def delivered(make_sandbox_module) -> tuple[OneAtlasSession, dict[str, Any], dic
 
 
 @pytest.fixture(scope="module")
-def make_sandbox_module(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+def make_sandbox_module(tmp_path_factory: pytest.TempPathFactory):
     import contextlib
 
     from harvest.sandbox.server import running
@@ -76,14 +76,14 @@ def test_public_feature_matches_seeds_001_and_002(shared_sandbox: RunningSandbox
     assert_same_shape(example("oneatlas_search_feature_seed002.json"), spot["features"][0])
 
 
-def test_delivered_workspace_feature_matches_seed_001(delivered) -> None:  # type: ignore[no-untyped-def]
+def test_delivered_workspace_feature_matches_seed_001(delivered) -> None:
     session, _, sales = delivered
     documented = example("oneatlas_workspace_search_seed001.json")
     found = session.search_ok(workspace="sandbox-workspace", internalReference=sales["salesOrderId"])
     assert_same_shape(documented, found)
 
 
-def test_data_api_documents_match_seed_002(delivered) -> None:  # type: ignore[no-untyped-def]
+def test_data_api_documents_match_seed_002(delivered) -> None:
     session, order, _ = delivered
     me = session.client.get("/oneatlas/data/api/v1/me").json()
     assert_same_shape(example("oneatlas_me_seed002.json"), me)
@@ -94,7 +94,7 @@ def test_data_api_documents_match_seed_002(delivered) -> None:  # type: ignore[n
     assert_same_shape(example("oneatlas_order_seed002.json"), order)
 
 
-def test_order_api_response_matches_seed_001(delivered) -> None:  # type: ignore[no-untyped-def]
+def test_order_api_response_matches_seed_001(delivered) -> None:
     _, _, sales = delivered
     assert_same_shape(example("oneatlas_order_response_seed001.json"), sales)
 
@@ -134,7 +134,7 @@ def _documented_relaxations(components: dict[str, Any]) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def spec_validator():  # type: ignore[no-untyped-def]
+def spec_validator():
     if not SPEC.exists():
         pytest.skip(f"{SPEC} is not beside the repository")
     spec = yaml.load(SPEC.read_text(encoding="latin-1"), Loader=yaml.CSafeLoader)
@@ -151,7 +151,7 @@ def spec_validator():  # type: ignore[no-untyped-def]
     return validate
 
 
-def test_search_responses_validate_against_the_spec(shared_sandbox: RunningSandbox, spec_validator) -> None:  # type: ignore[no-untyped-def]
+def test_search_responses_validate_against_the_spec(shared_sandbox: RunningSandbox, spec_validator) -> None:
     session = OneAtlasSession(shared_sandbox)
     for params in (
         {"itemsPerPage": 200, "geometry": TOULOUSE.geojson()},
@@ -161,13 +161,13 @@ def test_search_responses_validate_against_the_spec(shared_sandbox: RunningSandb
         spec_validator(session.search_ok(**params), {"$ref": "#/components/schemas/SearchResponse"})
 
 
-def test_deleted_search_validates_against_the_spec(shared_sandbox: RunningSandbox, spec_validator) -> None:  # type: ignore[no-untyped-def]
+def test_deleted_search_validates_against_the_spec(shared_sandbox: RunningSandbox, spec_validator) -> None:
     session = OneAtlasSession(shared_sandbox)
     body = session.client.post("/oneatlas/search/api/v1/deleted/search", json={"itemsPerPage": 50}).json()
     spec_validator(body, {"$ref": "#/components/schemas/search-deleted-response"})
 
 
-def test_errors_validate_against_the_spec(shared_sandbox: RunningSandbox, spec_validator) -> None:  # type: ignore[no-untyped-def]
+def test_errors_validate_against_the_spec(shared_sandbox: RunningSandbox, spec_validator) -> None:
     session = OneAtlasSession(shared_sandbox)
     for response in (
         session.search(itemsPerPage=1000),

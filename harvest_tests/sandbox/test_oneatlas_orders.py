@@ -67,7 +67,7 @@ def sales_order_body(feature: dict[str, Any], contract: str = "CTR-SANDBOX-LEGAC
 
 
 @pytest.fixture
-def sandbox(make_sandbox) -> RunningSandbox:  # type: ignore[no-untyped-def]
+def sandbox(make_sandbox) -> RunningSandbox:
     return make_sandbox()
 
 

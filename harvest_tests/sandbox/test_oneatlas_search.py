@@ -80,7 +80,7 @@ def test_multi_key_sort(oneatlas: OneAtlasSession) -> None:
         ("0", lambda v: v == 0),  # a plain value is equality
     ],
 )
-def test_range_syntax_on_cloud_cover(oneatlas: OneAtlasSession, expression: str, check) -> None:  # type: ignore[no-untyped-def]
+def test_range_syntax_on_cloud_cover(oneatlas: OneAtlasSession, expression: str, check) -> None:
     features = oneatlas.search_ok(itemsPerPage=500, cloudCover=expression, geometry=TOULOUSE.geojson())["features"]
     assert features, expression
     assert all(check(f["properties"]["cloudCover"]) for f in features)

@@ -28,7 +28,7 @@ class Output:
         self._reader = threading.Thread(target=self._read, args=(process.stdout,), daemon=True)
         self._reader.start()
 
-    def _read(self, stream) -> None:  # type: ignore[no-untyped-def]
+    def _read(self, stream) -> None:
         for line in stream:
             self._lines.put(line)
         self._lines.put(None)

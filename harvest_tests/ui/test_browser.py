@@ -100,7 +100,7 @@ def page() -> Iterator[Page]:
             browser.close()
 
 
-def asset_link(page: Page, name: str):  # type: ignore[no-untyped-def]
+def asset_link(page: Page, name: str):
     """The link to an asset's page (its URL is the asset key, a persisted id)."""
     return page.locator(f'a[href="/assets/{name}"]')
 
